@@ -1,0 +1,376 @@
+package bootstrap
+
+import (
+	"fmt"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/anypb"
+	"gopkg.in/yaml.v3"
+
+	"github.com/envoy-reloader/envoy-reloader/internal/suggest"
+)
+
+// decodedMessage remembers where one message of the bootstrap came from, so
+// that validation and semantic errors found later can point at YAML nodes.
+type decodedMessage struct {
+	msg    protoreflect.Message
+	path   string
+	at     *yaml.Node // where problems with the message as a whole are reported
+	parent *decodedMessage
+	fields map[protoreflect.Name]fieldNodes
+}
+
+// fieldNodes are the key and (alias-resolved) value nodes of one field.
+type fieldNodes struct{ key, value *yaml.Node }
+
+// pos returns the node of the named field's value, or the message's own
+// position when the field is absent.
+func (m *decodedMessage) pos(name protoreflect.Name) *yaml.Node {
+	if f, ok := m.fields[name]; ok {
+		return f.value
+	}
+	return m.at
+}
+
+// decoder turns a yaml.v3 node tree into proto messages field by field, so
+// that every field, list element and Any payload keeps its line and column.
+// It reports every problem it meets rather than stopping at the first.
+type decoder struct {
+	file     string
+	strict   bool
+	diags    []Diagnostic
+	messages []*decodedMessage
+	byMsg    map[proto.Message]*decodedMessage
+	// anys maps each decoded Any to its payload, so semantic checks can look
+	// inside typed_config without unmarshalling it again.
+	anys map[*anypb.Any]*decodedMessage
+	// budget bounds the nodes visited, so alias bombs cannot blow up memory.
+	budget int
+	over   bool
+}
+
+func newDecoder(file string, dataLen int, strict bool) *decoder {
+	return &decoder{
+		file:   file,
+		strict: strict,
+		byMsg:  make(map[proto.Message]*decodedMessage),
+		anys:   make(map[*anypb.Any]*decodedMessage),
+		budget: 4*dataLen + 100_000,
+	}
+}
+
+func (d *decoder) report(sev Severity, n *yaml.Node, path, format string, args ...any) {
+	line, col := 1, 1
+	if n != nil && n.Line > 0 {
+		line, col = n.Line, n.Column
+	}
+	d.diags = append(d.diags, Diagnostic{
+		File: d.file, Line: line, Col: col, Severity: sev,
+		Message: fmt.Sprintf(format, args...), Path: path,
+	})
+}
+
+func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
+	d.report(SeverityError, n, path, format, args...)
+}
+
+// resolve follows aliases and charges the visit against the budget.
+func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	d.budget--
+	if d.budget < 0 && !d.over {
+		d.over = true
+		d.errorf(n, "", "document is too large once its aliases are expanded (an alias bomb?)")
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n == nil || n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
+}
+
+// pair is one key/value of a mapping after merge keys (<<) are expanded.
+type pair struct{ key, value *yaml.Node }
+
+// pairs lists a mapping's entries with `<<` merges expanded; explicit keys
+// come after merged ones so that they win, as YAML specifies.
+func (d *decoder) pairs(n *yaml.Node) []pair {
+	var merged, explicit []pair
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge" {
+			v = d.resolve(v)
+			sources := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				sources = v.Content
+			}
+			for _, s := range sources {
+				if s = d.resolve(s); s.Kind == yaml.MappingNode && !d.over {
+					merged = append(merged, d.pairs(s)...)
+				}
+			}
+			continue
+		}
+		explicit = append(explicit, pair{k, v})
+	}
+	if len(merged) == 0 {
+		return explicit
+	}
+	overridden := make(map[string]bool, len(explicit))
+	for _, p := range explicit {
+		overridden[p.key.Value] = true
+	}
+	out := make([]pair, 0, len(merged)+len(explicit))
+	seen := make(map[string]bool)
+	// Later merge sources do not override earlier ones (YAML merge rules).
+	for _, p := range merged {
+		if !overridden[p.key.Value] && !seen[p.key.Value] {
+			seen[p.key.Value] = true
+			out = append(out, p)
+		}
+	}
+	return append(out, explicit...)
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "nothing"
+}
+
+// decodeMessage decodes node n into m. at is where problems with the message
+// as a whole are reported (its key in the parent, usually).
+func (d *decoder) decodeMessage(n *yaml.Node, m protoreflect.Message, path string, at *yaml.Node, parent *decodedMessage) {
+	n = d.resolve(n)
+	if d.over || isNull(n) {
+		return
+	}
+	full := m.Descriptor().FullName()
+	if isWellKnown(full) {
+		d.decodeWellKnown(n, m, path)
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, path, "%s: expected a mapping for %s, got %s", fieldName(path), full, kindName(n))
+		return
+	}
+	if full == "google.protobuf.Any" {
+		d.decodeAny(n, m, path, at, parent)
+		return
+	}
+	entry := d.record(m, path, at, parent)
+	d.decodeFields(d.pairs(n), m, entry)
+	if full == "xds.type.v3.TypedStruct" || full == "udpa.type.v1.TypedStruct" {
+		d.decodeTypedStruct(entry)
+	}
+}
+
+func (d *decoder) record(m protoreflect.Message, path string, at *yaml.Node, parent *decodedMessage) *decodedMessage {
+	entry := &decodedMessage{msg: m, path: path, at: at, parent: parent, fields: make(map[protoreflect.Name]fieldNodes)}
+	d.messages = append(d.messages, entry)
+	d.byMsg[m.Interface()] = entry
+	return entry
+}
+
+// decodeFields sets m's fields from the mapping entries ps.
+func (d *decoder) decodeFields(ps []pair, m protoreflect.Message, entry *decodedMessage) {
+	desc := m.Descriptor()
+	fields := desc.Fields()
+	oneofSetBy := make(map[protoreflect.FullName]protoreflect.Name)
+	for _, p := range ps {
+		if d.over {
+			return
+		}
+		key := p.key.Value
+		fd := fields.ByName(protoreflect.Name(key))
+		if fd == nil {
+			fd = fields.ByJSONName(key)
+		}
+		childPath := joinPath(entry.path, key)
+		if fd == nil {
+			d.unknownField(p.key, childPath, key, desc)
+			continue
+		}
+		childPath = joinPath(entry.path, string(fd.Name()))
+		if _, dup := entry.fields[fd.Name()]; dup {
+			d.errorf(p.key, childPath, "duplicate field %q", fd.Name())
+			continue
+		}
+		value := d.resolve(p.value)
+		entry.fields[fd.Name()] = fieldNodes{key: p.key, value: value}
+		if oo := fd.ContainingOneof(); oo != nil && !oo.IsSynthetic() && !isNull(value) {
+			if other, set := oneofSetBy[oo.FullName()]; set {
+				d.errorf(p.key, childPath, "%s and %s are both set, but only one of oneof %s may be", other, fd.Name(), oo.Name())
+				continue
+			}
+			oneofSetBy[oo.FullName()] = fd.Name()
+		}
+		d.decodeField(m, fd, value, childPath, p.key, entry)
+	}
+}
+
+func (d *decoder) unknownField(key *yaml.Node, path, name string, desc protoreflect.MessageDescriptor) {
+	fields := desc.Fields()
+	names := make([]string, 0, fields.Len())
+	for i := range fields.Len() {
+		names = append(names, string(fields.Get(i).Name()))
+	}
+	msg := fmt.Sprintf("unknown field %q in %s", name, desc.FullName())
+	if s := suggest.Closest(name, names); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	d.errorf(key, path, "%s", msg)
+}
+
+func (d *decoder) decodeField(m protoreflect.Message, fd protoreflect.FieldDescriptor, v *yaml.Node, path string, key *yaml.Node, entry *decodedMessage) {
+	if isNull(v) {
+		return
+	}
+	switch {
+	case fd.IsList():
+		elements := v.Content
+		if v.Kind != yaml.SequenceNode {
+			// Envoy's JSON parser takes a single value where a list goes.
+			elements = []*yaml.Node{v}
+		}
+		list := m.Mutable(fd).List()
+		for i, el := range elements {
+			elPath := fmt.Sprintf("%s[%d]", path, i)
+			if fd.Message() != nil {
+				elem := list.NewElement()
+				d.decodeMessage(el, elem.Message(), elPath, el, entry)
+				list.Append(elem)
+			} else if val, ok := d.scalar(fd, d.resolve(el), elPath); ok {
+				list.Append(val)
+			}
+		}
+	case fd.IsMap():
+		if v.Kind != yaml.MappingNode {
+			d.errorf(v, path, "%s: expected a mapping, got %s", fd.Name(), kindName(v))
+			return
+		}
+		mp := m.Mutable(fd).Map()
+		for _, p := range d.pairs(v) {
+			elPath := fmt.Sprintf("%s[%s]", path, p.key.Value)
+			mk, ok := d.scalar(fd.MapKey(), p.key, elPath)
+			if !ok {
+				continue
+			}
+			if fd.MapValue().Message() != nil {
+				val := mp.NewValue()
+				d.decodeMessage(p.value, val.Message(), elPath, p.key, entry)
+				mp.Set(mk.MapKey(), val)
+			} else if val, ok := d.scalar(fd.MapValue(), d.resolve(p.value), elPath); ok {
+				mp.Set(mk.MapKey(), val)
+			}
+		}
+	case fd.Message() != nil:
+		d.decodeMessage(v, m.Mutable(fd).Message(), path, key, entry)
+	default:
+		if val, ok := d.scalar(fd, v, path); ok {
+			m.Set(fd, val)
+		}
+	}
+}
+
+// decodeAny resolves "@type" through the type registry, decodes the other
+// keys into the named message and packs it. The payload is recorded like any
+// other message, so it is validated too (PGV itself never looks inside Any).
+func (d *decoder) decodeAny(n *yaml.Node, m protoreflect.Message, path string, at *yaml.Node, parent *decodedMessage) {
+	ps := d.pairs(n)
+	var typeNode *yaml.Node
+	rest := make([]pair, 0, len(ps))
+	for _, p := range ps {
+		if p.key.Value == "@type" {
+			typeNode = d.resolve(p.value)
+			continue
+		}
+		rest = append(rest, p)
+	}
+	if typeNode == nil {
+		if len(rest) > 0 {
+			d.errorf(at, path, "%s: missing \"@type\" naming the type of its contents", fieldName(path))
+		}
+		return
+	}
+	typePath := path + ".@type"
+	if typeNode.Kind != yaml.ScalarNode {
+		d.errorf(typeNode, typePath, "@type: expected a type URL, got %s", kindName(typeNode))
+		return
+	}
+	url := typeNode.Value
+	anyMsg := m.Interface().(*anypb.Any)
+	anyMsg.TypeUrl = url
+	mt := d.resolveType(url, typeNode, typePath)
+	if mt == nil {
+		return
+	}
+	inner := mt.New()
+	if isWellKnown(mt.Descriptor().FullName()) {
+		// The JSON mapping of an Any holding a well-known type puts it under "value".
+		for _, p := range rest {
+			if p.key.Value == "value" {
+				d.decodeWellKnown(d.resolve(p.value), inner, path+".value")
+			}
+		}
+	} else {
+		entry := d.record(inner, path, at, parent)
+		d.decodeFields(rest, inner, entry)
+		d.anys[anyMsg] = entry
+		if name := mt.Descriptor().FullName(); name == "xds.type.v3.TypedStruct" || name == "udpa.type.v1.TypedStruct" {
+			d.decodeTypedStruct(entry)
+		}
+	}
+	b, err := proto.MarshalOptions{AllowPartial: true, Deterministic: true}.Marshal(inner.Interface())
+	if err != nil {
+		d.errorf(typeNode, path, "%s: cannot encode %s: %v", fieldName(path), mt.Descriptor().FullName(), err)
+		return
+	}
+	anyMsg.Value = b
+}
+
+// decodeTypedStruct checks a TypedStruct's value against the type its
+// type_url names: Envoy accepts TypedStruct wherever it takes a typed config.
+func (d *decoder) decodeTypedStruct(entry *decodedMessage) {
+	urlNode, ok := entry.fields["type_url"]
+	if !ok || urlNode.value.Kind != yaml.ScalarNode {
+		return
+	}
+	path := entry.path + ".type_url"
+	mt := d.resolveType(urlNode.value.Value, urlNode.value, path)
+	if mt == nil {
+		return
+	}
+	valueNode, ok := entry.fields["value"]
+	if !ok {
+		return
+	}
+	d.decodeMessage(valueNode.value, mt.New(), entry.path+".value", valueNode.key, entry)
+}
+
+func fieldName(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[i+1:]
+	}
+	if path == "" {
+		return "bootstrap"
+	}
+	return path
+}
+
+func joinPath(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "." + name
+}

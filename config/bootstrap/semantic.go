@@ -1,0 +1,179 @@
+package bootstrap
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"gopkg.in/yaml.v3"
+
+	"github.com/envoy-reloader/envoy-reloader/internal/suggest"
+)
+
+// clusterRef is a place that names a cluster by name.
+type clusterRef struct {
+	name  string
+	entry *decodedMessage
+	field string
+}
+
+// semanticChecks runs the checks `envoy --mode validate` makes that protos
+// cannot express, and collects the files the bootstrap reads.
+func (d *decoder) semanticChecks(root *decodedMessage, file string) []ReferencedFile {
+	b := root.msg.Interface().(*bootstrapv3.Bootstrap)
+	if b.GetAdmin().GetAddress() == nil {
+		d.report(SeverityWarning, root.at, "admin", "no admin address: the reloader confirms restarts through Envoy's admin /server_info")
+	}
+	clusters := d.checkClusterNames(b)
+	d.checkListeners(b)
+
+	var refs []clusterRef
+	var files []ReferencedFile
+	for _, entry := range d.messages {
+		switch m := entry.msg.Interface().(type) {
+		case *routev3.RouteAction:
+			refs = appendRef(refs, m.GetCluster(), entry, "cluster")
+		case *routev3.WeightedCluster_ClusterWeight:
+			refs = appendRef(refs, m.GetName(), entry, "name")
+		case *routev3.RouteAction_RequestMirrorPolicy:
+			refs = appendRef(refs, m.GetCluster(), entry, "cluster")
+		case *tcpproxyv3.TcpProxy:
+			refs = appendRef(refs, m.GetCluster(), entry, "cluster")
+		case *tcpproxyv3.TcpProxy_WeightedCluster_ClusterWeight:
+			refs = appendRef(refs, m.GetName(), entry, "name")
+		case *corev3.ConfigSource:
+			//lint:ignore SA1019 detecting the deprecated V2 is the point
+			if m.GetResourceApiVersion() == corev3.ApiVersion_V2 {
+				d.errorf(entry.pos("resource_api_version"), joinPath(entry.path, "resource_api_version"), "resource_api_version: V2 is no longer supported by Envoy; use V3")
+			}
+			//lint:ignore SA1019 Envoy still reads the deprecated path field
+			files = appendFile(files, m.GetPath(), entry.pos("path"))
+		case *corev3.ApiConfigSource:
+			//lint:ignore SA1019 detecting the deprecated V2 is the point
+			if m.GetTransportApiVersion() == corev3.ApiVersion_V2 {
+				d.errorf(entry.pos("transport_api_version"), joinPath(entry.path, "transport_api_version"), "transport_api_version: V2 is no longer supported by Envoy; use V3")
+			}
+		case *corev3.PathConfigSource:
+			files = appendFile(files, m.GetPath(), entry.pos("path"))
+		case *corev3.DataSource:
+			files = appendFile(files, m.GetFilename(), entry.pos("filename"))
+		}
+	}
+	dyn := b.GetDynamicResources()
+	if dyn.GetCdsConfig() == nil && dyn.GetCdsResourcesLocator() == "" {
+		d.checkClusterRefs(refs, clusters)
+	}
+	d.checkFilesExist(files, file)
+	return files
+}
+
+func appendRef(refs []clusterRef, name string, entry *decodedMessage, field string) []clusterRef {
+	if name == "" {
+		return refs
+	}
+	return append(refs, clusterRef{name: name, entry: entry, field: field})
+}
+
+func appendFile(files []ReferencedFile, path string, at *yaml.Node) []ReferencedFile {
+	if path == "" {
+		return files
+	}
+	return append(files, ReferencedFile{Path: path, Line: at.Line, Col: at.Column})
+}
+
+// checkClusterNames reports duplicate static cluster names and returns the names.
+func (d *decoder) checkClusterNames(b *bootstrapv3.Bootstrap) []string {
+	first := make(map[string]*yaml.Node)
+	var names []string
+	for _, c := range b.GetStaticResources().GetClusters() {
+		d.checkDuplicate(first, c.GetName(), d.byMsg[c], "cluster")
+		names = append(names, c.GetName())
+	}
+	return names
+}
+
+func (d *decoder) checkDuplicate(first map[string]*yaml.Node, name string, entry *decodedMessage, what string) {
+	if name == "" || entry == nil {
+		return
+	}
+	at := entry.pos("name")
+	if prev, dup := first[name]; dup {
+		d.errorf(at, joinPath(entry.path, "name"), "duplicate %s name %q (first defined at line %d)", what, name, prev.Line)
+		return
+	}
+	first[name] = at
+}
+
+// checkListeners reports duplicate listener names and two listeners bound to
+// the same protocol, address and port.
+func (d *decoder) checkListeners(b *bootstrapv3.Bootstrap) {
+	names := make(map[string]*yaml.Node)
+	addrs := make(map[string]*yaml.Node)
+	for _, l := range b.GetStaticResources().GetListeners() {
+		entry := d.byMsg[l]
+		d.checkDuplicate(names, l.GetName(), entry, "listener")
+		sa := l.GetAddress().GetSocketAddress()
+		if entry == nil || sa == nil || (l.GetBindToPort() != nil && !l.GetBindToPort().GetValue()) {
+			continue
+		}
+		port, ok := sa.GetPortSpecifier().(*corev3.SocketAddress_PortValue)
+		if !ok || port.PortValue == 0 {
+			continue
+		}
+		key := fmt.Sprintf("%s %s:%d", sa.GetProtocol(), sa.GetAddress(), port.PortValue)
+		at := entry.pos("address")
+		if prev, dup := addrs[key]; dup {
+			d.errorf(at, joinPath(entry.path, "address"), "listener %q has the same address %s:%d as the listener at line %d",
+				l.GetName(), sa.GetAddress(), port.PortValue, prev.Line)
+			continue
+		}
+		addrs[key] = at
+	}
+}
+
+func (d *decoder) checkClusterRefs(refs []clusterRef, clusters []string) {
+	for _, ref := range refs {
+		if slices.Contains(clusters, ref.name) || validateClustersOff(ref.entry) {
+			continue
+		}
+		msg := fmt.Sprintf("%s: unknown cluster %q: no static cluster has that name and there is no CDS", ref.field, ref.name)
+		if s := suggest.Closest(ref.name, clusters); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		}
+		d.errorf(ref.entry.pos(protoreflect.Name(ref.field)), joinPath(ref.entry.path, ref.field), "%s", msg)
+	}
+}
+
+// validateClustersOff reports whether the enclosing route configuration
+// turned Envoy's own cluster check off (validate_clusters: false).
+func validateClustersOff(entry *decodedMessage) bool {
+	for e := entry; e != nil; e = e.parent {
+		if rc, ok := e.msg.Interface().(*routev3.RouteConfiguration); ok {
+			return rc.GetValidateClusters() != nil && !rc.GetValidateClusters().GetValue()
+		}
+	}
+	return false
+}
+
+// checkFilesExist warns about referenced files missing on this machine;
+// relative paths are taken from the bootstrap's directory.
+func (d *decoder) checkFilesExist(files []ReferencedFile, bootstrapFile string) {
+	for _, f := range files {
+		p := f.Path
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(bootstrapFile), p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			d.diags = append(d.diags, Diagnostic{
+				File: d.file, Line: f.Line, Col: f.Col, Severity: SeverityWarning,
+				Message: fmt.Sprintf("referenced file %s does not exist here (fine if it is a path inside the container)", f.Path),
+			})
+		}
+	}
+}

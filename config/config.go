@@ -1,0 +1,291 @@
+// Package config loads reloader.yaml: one settings struct with its defaults,
+// layered file < ENVOY_RELOADER_* environment < flags through viper, with unknown keys rejected.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+	"gopkg.in/yaml.v3"
+
+	"github.com/envoy-reloader/envoy-reloader/internal/suggest"
+)
+
+// DefaultFile is the config file looked for in the working directory.
+const DefaultFile = "reloader.yaml"
+
+// EnvPrefix prefixes the environment variables that override keys:
+// watch.debounce is ENVOY_RELOADER_WATCH_DEBOUNCE.
+const EnvPrefix = "ENVOY_RELOADER"
+
+// Settings is everything reloader.yaml can set. The mapstructure tags are
+// the keys; Defaults gives every key's default.
+type Settings struct {
+	// Bootstrap is the Envoy bootstrap to validate and watch, relative to reloader.yaml.
+	Bootstrap string   `mapstructure:"bootstrap"`
+	Validate  Validate `mapstructure:"validate"`
+	Watch     Watch    `mapstructure:"watch"`
+
+	// File is the reloader.yaml read ("" when none was), and Dir the
+	// directory relative paths are resolved from.
+	File string `mapstructure:"-"`
+	Dir  string `mapstructure:"-"`
+}
+
+// Validate holds the validate.* keys.
+type Validate struct {
+	// Strict makes a typed_config type unknown to go-control-plane an error.
+	Strict bool `mapstructure:"strict"`
+}
+
+// Watch holds the watch.* keys.
+type Watch struct {
+	// Debounce is the quiet time after the last change of a burst.
+	Debounce time.Duration `mapstructure:"debounce"`
+	// MaxWait bounds how long a stream of changes can delay a reload.
+	MaxWait time.Duration `mapstructure:"max_wait"`
+	// Poll is "auto" (poll only where file events do not arrive), "off", or
+	// a polling interval forced on every watched directory.
+	Poll string `mapstructure:"poll"`
+	// Extra are glob patterns of more files whose changes cause a reload.
+	Extra []string `mapstructure:"extra"`
+}
+
+// Defaults returns the settings used for keys that nothing sets.
+func Defaults() Settings {
+	return Settings{
+		Bootstrap: "envoy.yaml",
+		Watch: Watch{
+			Debounce: 150 * time.Millisecond,
+			MaxWait:  2 * time.Second,
+			Poll:     "auto",
+			Extra:    []string{},
+		},
+	}
+}
+
+// Error is a problem with reloader.yaml or the settings; the CLI exits 2 on it.
+type Error struct {
+	File string
+	Line int
+	Col  int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.File != "" && e.Line > 0:
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+	case e.File != "":
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	return e.Msg
+}
+
+// Options say where to load from.
+type Options struct {
+	// File is the reloader.yaml to read; "" looks for DefaultFile in the
+	// working directory and uses the defaults when there is none.
+	File string
+	// Flags, when set, override the file and environment for the keys they
+	// are bound to (see BindFlag).
+	Flags *pflag.FlagSet
+	// FlagKeys maps flag names to the keys they set.
+	FlagKeys map[string]string
+}
+
+// Load reads the settings: defaults, then the file, then the environment,
+// then the flags. Every problem is an *Error.
+func Load(opts Options) (Settings, error) {
+	v := viper.New()
+	defaults := Defaults()
+	for key, val := range flatten(defaults) {
+		v.SetDefault(key, val)
+	}
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+
+	file, explicit := opts.File, opts.File != ""
+	if !explicit {
+		file = DefaultFile
+	}
+	var s Settings
+	data, err := os.ReadFile(file)
+	found := err == nil
+	switch {
+	case found:
+		if err := checkKeys(file, data); err != nil {
+			return s, err
+		}
+		v.SetConfigType("yaml")
+		if err := v.ReadConfig(strings.NewReader(string(data))); err != nil {
+			return s, &Error{File: file, Msg: fmt.Sprintf("cannot parse: %v", err)}
+		}
+	case explicit || !errors.Is(err, os.ErrNotExist):
+		return s, &Error{File: file, Msg: fmt.Sprintf("cannot read the config file: %v", err)}
+	}
+	for name, key := range opts.FlagKeys {
+		if f := opts.Flags.Lookup(name); f != nil {
+			if err := v.BindPFlag(key, f); err != nil {
+				return s, &Error{Msg: fmt.Sprintf("flag --%s: %v", name, err)}
+			}
+		}
+	}
+	if err := v.Unmarshal(&s); err != nil {
+		return s, &Error{File: s.File, Msg: fmt.Sprintf("invalid setting: %v", err)}
+	}
+	s.Dir = "."
+	if found {
+		s.File, s.Dir = file, filepath.Dir(file)
+	}
+	return s, s.check()
+}
+
+// BootstrapPath is the bootstrap's path, resolved against reloader.yaml's directory.
+func (s Settings) BootstrapPath() string {
+	return s.Resolve(s.Bootstrap)
+}
+
+// Resolve makes a path from reloader.yaml relative to its directory.
+func (s Settings) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(s.Dir, p)
+}
+
+// PollMode reads watch.poll: auto, off, or a forced interval.
+func (s Settings) PollMode() (auto bool, interval time.Duration, err error) {
+	switch s.Watch.Poll {
+	case "auto", "":
+		return true, 0, nil
+	case "off":
+		return false, 0, nil
+	}
+	d, err := time.ParseDuration(s.Watch.Poll)
+	if err != nil || d <= 0 {
+		return false, 0, &Error{File: s.File, Msg: fmt.Sprintf("watch.poll: %q is not auto, off or a positive duration such as 500ms", s.Watch.Poll)}
+	}
+	return false, d, nil
+}
+
+func (s Settings) check() error {
+	if s.Bootstrap == "" {
+		return &Error{File: s.File, Msg: "bootstrap: the path of the Envoy bootstrap is empty"}
+	}
+	if s.Watch.Debounce < 0 || s.Watch.MaxWait < 0 {
+		return &Error{File: s.File, Msg: "watch.debounce and watch.max_wait must not be negative"}
+	}
+	if s.Watch.MaxWait > 0 && s.Watch.MaxWait < s.Watch.Debounce {
+		return &Error{File: s.File, Msg: fmt.Sprintf("watch.max_wait (%s) is shorter than watch.debounce (%s)", s.Watch.MaxWait, s.Watch.Debounce)}
+	}
+	for _, pattern := range s.Watch.Extra {
+		if _, err := filepath.Match(pattern, ""); err != nil {
+			return &Error{File: s.File, Msg: fmt.Sprintf("watch.extra: bad pattern %q: %v", pattern, err)}
+		}
+	}
+	_, _, err := s.PollMode()
+	return err
+}
+
+// Keys lists every key reloader.yaml accepts, in dotted form.
+func Keys() []string {
+	var keys []string
+	for k := range flatten(Defaults()) {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// flatten maps each dotted key to its value in s, following mapstructure tags.
+func flatten(s Settings) map[string]any {
+	out := make(map[string]any)
+	var walk func(prefix string, v reflect.Value)
+	walk = func(prefix string, v reflect.Value) {
+		t := v.Type()
+		for i := range t.NumField() {
+			tag := t.Field(i).Tag.Get("mapstructure")
+			if tag == "" || tag == "-" {
+				continue
+			}
+			key := tag
+			if prefix != "" {
+				key = prefix + "." + tag
+			}
+			if f := v.Field(i); f.Kind() == reflect.Struct {
+				walk(key, f)
+			} else {
+				out[key] = f.Interface()
+			}
+		}
+	}
+	walk("", reflect.ValueOf(s))
+	return out
+}
+
+// checkKeys rejects keys the settings do not have, naming the line and the
+// closest known key; viper would silently ignore them.
+func checkKeys(file string, data []byte) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return &Error{File: file, Msg: fmt.Sprintf("invalid YAML: %v", err)}
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	known := make(map[string]bool)
+	for _, k := range Keys() {
+		known[k] = true
+		for p := k; strings.Contains(p, "."); {
+			p = p[:strings.LastIndexByte(p, '.')]
+			known[p] = true
+		}
+	}
+	var walk func(prefix string, n *yaml.Node) error
+	walk = func(prefix string, n *yaml.Node) error {
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			key := k.Value
+			if prefix != "" {
+				key = prefix + "." + k.Value
+			}
+			if !known[key] {
+				msg := fmt.Sprintf("unknown key %q", key)
+				if s := suggest.Closest(key, knownList(known)); s != "" {
+					msg += fmt.Sprintf("; did you mean %q?", s)
+				}
+				return &Error{File: file, Line: k.Line, Col: k.Column, Msg: msg}
+			}
+			if err := walk(key, n.Content[i+1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode && root.ShortTag() != "!!null" {
+		return &Error{File: file, Line: root.Line, Col: root.Column, Msg: "expected a mapping of settings"}
+	}
+	return walk("", root)
+}
+
+func knownList(known map[string]bool) []string {
+	out := make([]string, 0, len(known))
+	for k := range known {
+		out = append(out, k)
+	}
+	slices.Sort(out) // a stable choice between equally close keys
+	return out
+}

@@ -1,0 +1,117 @@
+// Package report renders what the CLI tells its user: diagnostics and reload
+// events, as aligned text (coloured on a terminal) or as one JSON object a line.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+)
+
+// Format is text or json.
+type Format string
+
+const (
+	// Text is for people: one line per diagnostic or reload.
+	Text Format = "text"
+	// JSON is for editors and scripts: one JSON object per line.
+	JSON Format = "json"
+)
+
+// ParseFormat checks a --format or --log-format value.
+func ParseFormat(s string) (Format, error) {
+	switch Format(s) {
+	case Text, JSON:
+		return Format(s), nil
+	}
+	return "", fmt.Errorf("unknown format %q: use text or json", s)
+}
+
+// Printer writes reports to one stream in one format.
+type Printer struct {
+	W      io.Writer
+	Format Format
+	// Color turns on ANSI colours for text.
+	Color bool
+}
+
+// NewPrinter returns a printer for w, with colour when w is a terminal and
+// NO_COLOR is unset (https://no-color.org).
+func NewPrinter(w io.Writer, format Format) *Printer {
+	return &Printer{W: w, Format: format, Color: format == Text && IsTerminal(w) && os.Getenv("NO_COLOR") == ""}
+}
+
+// IsTerminal reports whether w is a character device such as a terminal.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+const (
+	red    = "\x1b[31m"
+	yellow = "\x1b[33m"
+	green  = "\x1b[32m"
+	reset  = "\x1b[0m"
+)
+
+func (p *Printer) paint(color, s string) string {
+	if !p.Color {
+		return s
+	}
+	return color + s + reset
+}
+
+// Diagnostics prints each diagnostic, prefixed by indent in text form.
+func (p *Printer) Diagnostics(ds []bootstrap.Diagnostic, indent string) {
+	for _, d := range ds {
+		if p.Format == JSON {
+			p.json(d)
+			continue
+		}
+		color := red
+		if d.Severity == bootstrap.SeverityWarning {
+			color = yellow
+		}
+		fmt.Fprintf(p.W, "%s%s:%d:%d: %s: %s\n", indent, d.File, d.Line, d.Col, p.paint(color, string(d.Severity)), d.Message)
+	}
+}
+
+// Summary prints the closing line of `check` (text only).
+func (p *Printer) Summary(files, errors, warnings int) {
+	if p.Format == JSON {
+		return
+	}
+	noun := "files"
+	if files == 1 {
+		noun = "file"
+	}
+	line := fmt.Sprintf("checked %d %s: %s, %s", files, noun, plural(errors, "error"), plural(warnings, "warning"))
+	color := green
+	if errors > 0 {
+		color = red
+	}
+	fmt.Fprintln(p.W, p.paint(color, line))
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func (p *Printer) json(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(fmt.Sprintf(`{"event":"error","message":%q}`, err.Error()))
+	}
+	b = append(b, '\n')
+	_, _ = p.W.Write(b)
+}
