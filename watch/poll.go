@@ -91,7 +91,7 @@ func (r *runner) poll() {
 		sig := readSig(f)
 		if sig != r.sigs[f] {
 			r.sigs[f] = sig
-			r.w.log.Debug("poll", "path", f, "decision", "stat changed: merged into the pending batch")
+			r.w.log.Debug("poll", "event", "poll", "path", f, "decision", "stat changed: merged into the pending batch")
 			r.touch(f)
 		}
 	}

@@ -231,7 +231,7 @@ func (r *runner) touchDir(dir string) {
 }
 
 func (r *runner) log(msg, path, decision string) {
-	r.w.log.Debug(msg, "path", path, "decision", decision)
+	r.w.log.Debug(msg, "event", "watch", "path", path, "decision", decision)
 }
 
 func (r *runner) handle(ev fsnotify.Event) {
@@ -248,30 +248,30 @@ func (r *runner) handle(ev fsnotify.Event) {
 				r.probeTimer = nil
 				r.w.markReady()
 			}
-			r.w.log.Debug("file event", "op", op, "path", name, "decision", "probe seen: file events work in "+dir)
+			r.w.log.Debug("file event", "event", "file", "op", op, "path", name, "decision", "probe seen: file events work in "+dir)
 		}
 		return
 	case strings.HasPrefix(filepath.Base(name), probePrefix):
-		r.w.log.Debug("file event", "op", op, "path", name, "decision", "probe file (ignored)")
+		r.w.log.Debug("file event", "event", "file", "op", op, "path", name, "decision", "probe file (ignored)")
 		return
 	case r.watched[name] && ev.Has(fsnotify.Remove|fsnotify.Rename):
-		r.w.log.Debug("file event", "op", op, "path", name, "decision", "watched directory removed: waiting for it to return")
+		r.w.log.Debug("file event", "event", "file", "op", op, "path", name, "decision", "watched directory removed: waiting for it to return")
 		delete(r.watched, name)
 		r.touchDir(name)
 		r.ensureWatches()
 		return
 	case ev.Op == fsnotify.Chmod:
-		r.w.log.Debug("file event", "op", op, "path", name, "decision", "chmod only (ignored)")
+		r.w.log.Debug("file event", "event", "file", "op", op, "path", name, "decision", "chmod only (ignored)")
 		return
 	}
 	matched := r.matches(name)
 	if len(matched) == 0 {
 		if ev.Has(fsnotify.Create|fsnotify.Rename) && r.leadsToNeededDir(name) {
-			r.w.log.Debug("file event", "op", op, "path", name, "decision", "a watched directory may have returned")
+			r.w.log.Debug("file event", "event", "file", "op", op, "path", name, "decision", "a watched directory may have returned")
 			r.ensureWatches()
 			return
 		}
-		r.w.log.Debug("file event", "op", op, "path", name, "decision", "another file (ignored)")
+		r.w.log.Debug("file event", "event", "file", "op", op, "path", name, "decision", "another file (ignored)")
 		return
 	}
 	decision := "watched file: merged into the pending batch"
@@ -281,7 +281,7 @@ func (r *runner) handle(ev fsnotify.Event) {
 	for _, f := range matched {
 		r.touch(f)
 	}
-	r.w.log.Debug("file event", "op", op, "path", name, "decision", decision)
+	r.w.log.Debug("file event", "event", "file", "op", op, "path", name, "decision", decision)
 }
 
 // matches returns the watched files an event on name may have changed: the
@@ -370,7 +370,7 @@ func (r *runner) fire() {
 			if seen[f].exists {
 				delete(r.missing, f) // back with the content it had
 			}
-			r.w.log.Debug("batch", "path", f, "decision", "content unchanged (no reload)")
+			r.w.log.Debug("batch", "event", "batch", "path", f, "decision", "content unchanged (no reload)")
 		}
 		r.clearPending()
 		return

@@ -1,17 +1,112 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/envoy-reloader/envoy-reloader/config"
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+	"github.com/envoy-reloader/envoy-reloader/internal/report"
+	"github.com/envoy-reloader/envoy-reloader/restart"
+	"github.com/envoy-reloader/envoy-reloader/watch"
 )
 
+// watchFlagKeys binds the watch command's flags to reloader.yaml keys.
+var watchFlagKeys = map[string]string{
+	"bootstrap": "bootstrap",
+	"debounce":  "watch.debounce",
+	"max-wait":  "watch.max_wait",
+	"poll":      "watch.poll",
+	"strict":    "validate.strict",
+}
+
 func newWatchCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
+	var dryRun bool
+	cmd := &cobra.Command{
 		Use:   "watch",
 		Short: "Watch the bootstrap and reload Envoy on every valid change (the default command)",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return usageErr(errors.New("watch is not built yet"))
+		Long: `watch validates the bootstrap, then watches it and the files it references.
+Every change is validated; a valid one hot-restarts Envoy and is confirmed,
+an invalid one is reported and never reaches Envoy. Ctrl-C stops it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := loadSettings(g, cmd, watchFlagKeys)
+			if err != nil {
+				return err
+			}
+			p, err := g.printer(cmd, "")
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runWatch(ctx, s, p, g.verbose, dryRun, cmd.ErrOrStderr())
 		},
 	}
+	f := cmd.Flags()
+	f.BoolVar(&dryRun, "dry-run", false, "validate and report every change, but never signal Envoy")
+	f.String("bootstrap", "", "the Envoy bootstrap to watch (overrides reloader.yaml)")
+	f.Duration("debounce", 0, "quiet time after the last change before reloading (default 150ms)")
+	f.Duration("max-wait", 0, "reload at the latest this long after the first change (default 2s)")
+	f.String("poll", "", "auto, off, or a polling interval such as 500ms (default auto)")
+	f.Bool("strict", false, "treat typed_config types unknown to go-control-plane as errors")
+	return cmd
+}
+
+func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose, dryRun bool, stderr io.Writer) error {
+	auto, interval, err := s.PollMode()
+	if err != nil {
+		return usageErr(err)
+	}
+	var reloader restart.Reloader
+	if !dryRun {
+		return usageErr(errors.New("no Envoy to reload is configured yet: use --dry-run to validate changes only"))
+	}
+	loop := &restart.Loop{
+		Pipeline: &restart.Pipeline{
+			Bootstrap: s.BootstrapPath(),
+			Options:   bootstrap.Options{Strict: s.Validate.Strict},
+			Reloader:  reloader,
+		},
+		WatchOptions: watch.Options{
+			Debounce: s.Watch.Debounce, MaxWait: s.Watch.MaxWait,
+			PollAuto: auto, PollInterval: interval,
+			Logger: watchLogger(p, verbose, stderr),
+		},
+		Report: p.Reload,
+		Notify: p.Notice,
+	}
+	for _, pattern := range s.Watch.Extra {
+		loop.Patterns = append(loop.Patterns, s.Resolve(pattern))
+	}
+	err = loop.Run(ctx)
+	if errors.Is(err, restart.ErrBootstrapMissing) {
+		return usageErr(fmt.Errorf("%s: %w", s.BootstrapPath(), err))
+	}
+	if err != nil {
+		return &exitError{code: exitInvalid, err: err}
+	}
+	return nil
+}
+
+// watchLogger sends the watcher's own messages (polling fallback always,
+// every file event with --verbose) to stderr as text, or to the JSON stream.
+func watchLogger(p *report.Printer, verbose bool, stderr io.Writer) *slog.Logger {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if p.Format == report.JSON {
+		return slog.New(slog.NewJSONHandler(p.W, opts))
+	}
+	return slog.New(slog.NewTextHandler(stderr, opts))
 }

@@ -1,0 +1,133 @@
+package report
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+	"github.com/envoy-reloader/envoy-reloader/restart"
+)
+
+// Reload prints one reload attempt (or the start) as one line, with the
+// diagnostics, Envoy's log lines and hints indented under it.
+func (p *Printer) Reload(ev restart.Event) {
+	if p.Format == JSON {
+		p.json(ev)
+		return
+	}
+	fmt.Fprintf(p.W, "%s %s  %s\n", ev.Time.Format("15:04:05"), fileLabel(ev.Files), p.outcome(ev))
+	p.Diagnostics(ev.Diagnostics, "    ")
+	for _, w := range ev.Warnings {
+		fmt.Fprintf(p.W, "    %s %s\n", p.paint(yellow, "warning:"), w)
+	}
+	if ev.Hint != "" {
+		fmt.Fprintf(p.W, "    %s %s\n", p.paint(yellow, "hint:"), ev.Hint)
+	}
+	for _, l := range ev.EnvoyLog {
+		fmt.Fprintf(p.W, "    │ %s\n", l)
+	}
+}
+
+func (p *Printer) outcome(ev restart.Event) string {
+	phases := phaseList(ev)
+	errs, warns := count(ev.Diagnostics)
+	switch {
+	case ev.Event == "start" && ev.Result == restart.ResultOK:
+		return p.paint(green, "✓ valid") + withWarnings(warns) + phases
+	case ev.Result == restart.ResultOK:
+		epoch := ""
+		if ev.Epoch != nil {
+			epoch = fmt.Sprintf(" epoch %d", *ev.Epoch)
+		}
+		return p.paint(green, fmt.Sprintf("✓%s live in %s", epoch, ms(ev.TotalMs))) + phases
+	case ev.Result == restart.ResultDryRun:
+		return p.paint(green, "✓ valid") + withWarnings(warns) + " — dry run, not reloaded" + phases
+	case ev.Result == restart.ResultInvalid:
+		what := fmt.Sprintf("✗ invalid: %s", plural(errs, "error"))
+		if ev.Error != "" {
+			what = "✗ invalid: " + ev.Error
+		}
+		return p.paint(red, what) + withWarnings(warns) + phases
+	default:
+		return p.paint(red, fmt.Sprintf("✗ failed after %s: %s", ms(ev.TotalMs), ev.Error)) + phases
+	}
+}
+
+func withWarnings(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return " (" + plural(n, "warning") + ")"
+}
+
+func count(ds []bootstrap.Diagnostic) (errs, warns int) {
+	for _, d := range ds {
+		if d.Severity == bootstrap.SeverityError {
+			errs++
+		} else {
+			warns++
+		}
+	}
+	return errs, warns
+}
+
+// phaseList renders the phases that ran, e.g. " (validate 4ms · signal 6ms)".
+func phaseList(ev restart.Event) string {
+	var parts []string
+	for _, ph := range []struct {
+		name string
+		ms   *float64
+	}{
+		{"validate", ev.ValidateMs}, {"envoy --mode validate", ev.EnvoyValidateMs},
+		{"signal", ev.SignalMs}, {"confirm", ev.ConfirmMs},
+	} {
+		if ph.ms != nil {
+			parts = append(parts, ph.name+" "+ms(*ph.ms))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, " · ") + ")"
+}
+
+// ms renders milliseconds the way people read them: 0.4ms, 12ms, 1.5s.
+func ms(v float64) string {
+	switch {
+	case v < 10:
+		return fmt.Sprintf("%.1fms", v)
+	case v < 1000:
+		return fmt.Sprintf("%.0fms", v)
+	}
+	return fmt.Sprintf("%.1fs", v/1000)
+}
+
+// fileLabel names the changed files briefly: relative to the working
+// directory when that is shorter.
+func fileLabel(files []string) string {
+	wd, _ := os.Getwd()
+	names := make([]string, 0, len(files))
+	for _, f := range files {
+		name := f
+		if rel, err := filepath.Rel(wd, f); err == nil && len(rel) < len(f) && !strings.HasPrefix(rel, "..") {
+			name = rel
+		}
+		names = append(names, name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// Notice prints a message of the loop that is not a reload attempt.
+func (p *Printer) Notice(n restart.Notice) {
+	if p.Format == JSON {
+		p.json(n)
+		return
+	}
+	mark := "·"
+	if n.Level == "warn" {
+		mark = p.paint(yellow, "!")
+	}
+	fmt.Fprintf(p.W, "%s %s %s\n", n.Time.Format("15:04:05"), mark, n.Message)
+}

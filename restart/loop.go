@@ -1,0 +1,152 @@
+package restart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+	"github.com/envoy-reloader/envoy-reloader/watch"
+)
+
+// Notice is a message of the loop that is not a reload attempt: the start,
+// a deleted bootstrap, a watch problem. Its JSON form carries its own
+// "event" value.
+type Notice struct {
+	Event   string    `json:"event"`
+	Time    time.Time `json:"time"`
+	Level   string    `json:"level"`
+	Message string    `json:"message"`
+	Path    string    `json:"path,omitempty"`
+}
+
+// Loop ties the watcher to the pipeline: it validates once at start, then
+// makes one reload attempt per batch of changes. Attempts never overlap;
+// changes made during one are merged into exactly one next attempt.
+type Loop struct {
+	Pipeline *Pipeline
+	// WatchOptions configure the watcher the loop creates.
+	WatchOptions watch.Options
+	// Patterns are extra globs to watch (watch.extra).
+	Patterns []string
+	// HostPath maps a file the bootstrap references to where it is on this
+	// machine (relative paths, container paths); nil keeps paths relative
+	// to the bootstrap's directory.
+	HostPath func(string) string
+	// Report receives each reload attempt, and the start as an Event with
+	// "event":"start"; Notify receives notices. Both are called from Run's
+	// goroutine only.
+	Report func(Event)
+	Notify func(Notice)
+
+	watcher *watch.Watcher
+}
+
+// ErrBootstrapMissing is returned when the bootstrap does not exist at start.
+var ErrBootstrapMissing = errors.New("the bootstrap does not exist")
+
+// Run validates, then watches and reloads until ctx is done.
+func (l *Loop) Run(ctx context.Context) error {
+	if _, err := os.Stat(l.Pipeline.Bootstrap); err != nil {
+		return fmt.Errorf("%w: %v", ErrBootstrapMissing, err)
+	}
+	start := time.Now()
+	res, err := bootstrap.LoadFile(l.Pipeline.Bootstrap, l.Pipeline.Options)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBootstrapMissing, err)
+	}
+	first := Event{Event: "start", Time: start, Result: ResultOK, Files: []string{l.Pipeline.Bootstrap},
+		Diagnostics: res.Diagnostics, ValidateMs: Millis(time.Since(start)), Bootstrap: res}
+	if !res.Valid() {
+		first.Result = ResultInvalid
+	}
+	first.TotalMs = *first.ValidateMs
+	l.Report(first)
+
+	w, err := watch.New(l.watchFiles(res), l.Patterns, l.WatchOptions)
+	if err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	l.watcher = w
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	watchErr := make(chan error, 1)
+	go func() { watchErr <- w.Run(ctx) }()
+	ready := w.Ready()
+	for {
+		select {
+		case <-ctx.Done():
+			return <-watchErr
+		case err := <-watchErr:
+			return err
+		case <-ready:
+			ready = nil
+			l.Notify(Notice{Event: "watching", Time: time.Now(), Level: "info", Path: l.Pipeline.Bootstrap,
+				Message: watchingMessage(l.watchFiles(res), l.Patterns)})
+		case b := <-w.Batches():
+			l.handle(ctx, b)
+		}
+	}
+}
+
+func watchingMessage(files, patterns []string) string {
+	msg := "watching " + filepath.Base(files[0])
+	switch n := len(files) - 1; n {
+	case 0:
+	case 1:
+		msg += " and 1 referenced file"
+	default:
+		msg += fmt.Sprintf(" and %d referenced files", n)
+	}
+	if len(patterns) > 0 {
+		msg += fmt.Sprintf(" (+%d extra patterns)", len(patterns))
+	}
+	return msg
+}
+
+func (l *Loop) handle(ctx context.Context, b watch.Batch) {
+	if slices.Contains(b.Missing, l.absBootstrap()) {
+		l.Notify(Notice{Event: "missing", Time: time.Now(), Level: "warn", Path: l.Pipeline.Bootstrap,
+			Message: "the bootstrap was deleted; no reload until it returns"})
+		return
+	}
+	ev := l.Pipeline.Run(ctx, b.Files())
+	if ctx.Err() != nil && ev.Result == ResultFailed {
+		return // interrupted by shutdown, not a failure of Envoy's
+	}
+	l.Report(ev)
+	if ev.Bootstrap != nil {
+		if err := l.watcher.SetFiles(l.watchFiles(ev.Bootstrap), l.Patterns); err != nil {
+			l.Notify(Notice{Event: "watch_error", Time: time.Now(), Level: "warn", Message: err.Error()})
+		}
+	}
+}
+
+func (l *Loop) absBootstrap() string {
+	abs, err := filepath.Abs(l.Pipeline.Bootstrap)
+	if err != nil {
+		return l.Pipeline.Bootstrap
+	}
+	return abs
+}
+
+// watchFiles are the bootstrap and the files it references, on this machine.
+func (l *Loop) watchFiles(res *bootstrap.Result) []string {
+	files := []string{l.Pipeline.Bootstrap}
+	for _, ref := range res.ReferencedFiles {
+		p := ref.Path
+		if l.HostPath != nil {
+			p = l.HostPath(p)
+		} else if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(l.Pipeline.Bootstrap), p)
+		}
+		if p != "" {
+			files = append(files, p)
+		}
+	}
+	return files
+}

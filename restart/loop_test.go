@@ -1,0 +1,231 @@
+package restart
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/envoy-reloader/envoy-reloader/watch"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+const validYAML = `admin: {address: {socket_address: {address: 127.0.0.1, port_value: 9901}}}
+static_resources:
+  clusters:
+  - name: %s
+    connect_timeout: 1s
+`
+
+func config(name string) string { return strings.Replace(validYAML, "%s", name, 1) }
+
+// gatedReloader records reloads and holds each until the test releases it.
+type gatedReloader struct {
+	file    string
+	gate    chan struct{}
+	started chan string
+
+	mu        sync.Mutex
+	active    int
+	maxActive int
+}
+
+func newGatedReloader(file string) *gatedReloader {
+	return &gatedReloader{file: file, gate: make(chan struct{}), started: make(chan string, 10)}
+}
+
+func (r *gatedReloader) Reload(ctx context.Context, ev *Event) {
+	r.mu.Lock()
+	r.active++
+	r.maxActive = max(r.maxActive, r.active)
+	r.mu.Unlock()
+	content, _ := os.ReadFile(r.file)
+	r.started <- string(content)
+	select {
+	case <-r.gate:
+	case <-ctx.Done():
+	}
+	r.mu.Lock()
+	r.active--
+	r.mu.Unlock()
+}
+
+type loopHarness struct {
+	events  chan Event
+	notices chan Notice
+}
+
+func startLoop(t *testing.T, file string, reloader Reloader) *loopHarness {
+	t.Helper()
+	h := &loopHarness{events: make(chan Event, 100), notices: make(chan Notice, 100)}
+	l := &Loop{
+		Pipeline:     &Pipeline{Bootstrap: file},
+		WatchOptions: watch.Options{Debounce: 50 * time.Millisecond},
+		Report:       func(ev Event) { h.events <- ev },
+		Notify:       func(n Notice) { h.notices <- n },
+	}
+	if reloader != nil {
+		l.Pipeline.Reloader = reloader
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	if ev := h.nextEvent(t); ev.Event != "start" {
+		t.Fatalf("first event %+v, want the start", ev)
+	}
+	if n := h.nextNotice(t); n.Event != "watching" {
+		t.Fatalf("notice %+v, want watching", n)
+	}
+	return h
+}
+
+func (h *loopHarness) nextEvent(t *testing.T) Event {
+	t.Helper()
+	select {
+	case ev := <-h.events:
+		return ev
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event within 5s")
+		return Event{}
+	}
+}
+
+func (h *loopHarness) nextNotice(t *testing.T) Notice {
+	t.Helper()
+	select {
+	case n := <-h.notices:
+		return n
+	case <-time.After(5 * time.Second):
+		t.Fatal("no notice within 5s")
+		return Notice{}
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestChangeDuringReloadCausesExactlyOneMore(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "envoy.yaml")
+	writeFile(t, file, config("v1"))
+	r := newGatedReloader(file)
+	h := startLoop(t, file, r)
+
+	writeFile(t, file, config("v2"))
+	if got := <-r.started; !strings.Contains(got, "v2") {
+		t.Fatalf("first reload saw %q", got)
+	}
+	// Two more saves while the first reload is in flight.
+	writeFile(t, file, config("v3"))
+	writeFile(t, file, config("v4"))
+	time.Sleep(200 * time.Millisecond) // longer than the debounce: the merged batch is waiting
+	r.gate <- struct{}{}
+	if ev := h.nextEvent(t); ev.Result != ResultOK {
+		t.Fatalf("first reload: %+v", ev)
+	}
+	select {
+	case got := <-r.started:
+		if !strings.Contains(got, "v4") {
+			t.Fatalf("second reload saw %q, want the last save", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no second reload")
+	}
+	r.gate <- struct{}{}
+	h.nextEvent(t)
+	select {
+	case got := <-r.started:
+		t.Fatalf("a third reload (%q) for saves already applied", got)
+	case <-time.After(500 * time.Millisecond):
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.maxActive != 1 {
+		t.Errorf("%d reloads ran at once", r.maxActive)
+	}
+}
+
+func TestInvalidConfigNeverReloads(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "envoy.yaml")
+	writeFile(t, file, config("v1"))
+	r := newGatedReloader(file)
+	h := startLoop(t, file, r)
+	writeFile(t, file, config("v1")+"    connect_timout: 2s\n")
+	ev := h.nextEvent(t)
+	if ev.Result != ResultInvalid || len(ev.Diagnostics) != 1 || ev.Diagnostics[0].Line != 6 {
+		t.Fatalf("event %+v", ev)
+	}
+	if ev.ValidateMs == nil || ev.SignalMs != nil {
+		t.Errorf("phases: validate %v signal %v", ev.ValidateMs, ev.SignalMs)
+	}
+	select {
+	case <-r.started:
+		t.Fatal("an invalid config was reloaded")
+	default:
+	}
+	// The watch goes on: the next valid save reloads.
+	writeFile(t, file, config("v2"))
+	if got := <-r.started; !strings.Contains(got, "v2") {
+		t.Fatalf("reload saw %q", got)
+	}
+	r.gate <- struct{}{}
+	if ev := h.nextEvent(t); ev.Result != ResultOK {
+		t.Fatalf("event %+v", ev)
+	}
+}
+
+func TestDryRun(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "envoy.yaml")
+	writeFile(t, file, config("v1"))
+	h := startLoop(t, file, nil)
+	writeFile(t, file, config("v2"))
+	ev := h.nextEvent(t)
+	if ev.Result != ResultDryRun || ev.Event != "reload" || len(ev.Files) != 1 || ev.SignalMs != nil {
+		t.Fatalf("event %+v", ev)
+	}
+}
+
+func TestDeletedBootstrapWaitsForItsReturn(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "envoy.yaml")
+	writeFile(t, file, config("v1"))
+	h := startLoop(t, file, nil)
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.nextNotice(t); n.Event != "missing" || n.Level != "warn" {
+		t.Fatalf("notice %+v", n)
+	}
+	select {
+	case ev := <-h.events:
+		t.Fatalf("a reload attempt without a bootstrap: %+v", ev)
+	default:
+	}
+	writeFile(t, file, config("v2"))
+	if ev := h.nextEvent(t); ev.Result != ResultDryRun {
+		t.Fatalf("event %+v", ev)
+	}
+}
+
+func TestMissingBootstrapAtStartIsAnError(t *testing.T) {
+	l := &Loop{Pipeline: &Pipeline{Bootstrap: filepath.Join(t.TempDir(), "absent.yaml")}}
+	if err := l.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("error %v", err)
+	}
+}

@@ -1,0 +1,104 @@
+// Package restart runs the reload pipeline — validate, signal Envoy's hot
+// restarter, confirm the new epoch on fresh admin connections — one reload at a time.
+//
+// It takes configs already parsed by config/bootstrap and knows Docker only
+// through its Target implementations.
+package restart
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+)
+
+// Results of a reload attempt, as reported in Event.Result.
+const (
+	ResultOK      = "ok"      // Envoy runs the new config: a higher epoch is LIVE
+	ResultInvalid = "invalid" // the config was rejected before any signal
+	ResultFailed  = "failed"  // signalled, but Envoy did not take the config (or could not be reached)
+	ResultDryRun  = "dry-run" // valid; no signal sent by request
+)
+
+// Event is one reload attempt. Its JSON form (one object per attempt, with
+// "event":"reload") is a stable interface that editors and scripts read.
+type Event struct {
+	Event       string                 `json:"event"`
+	Time        time.Time              `json:"time"`
+	Result      string                 `json:"result"`
+	Files       []string               `json:"files"`
+	Diagnostics []bootstrap.Diagnostic `json:"diagnostics"`
+	// Phase durations in milliseconds, present where the phase ran.
+	ValidateMs      *float64 `json:"validate_ms,omitempty"`
+	EnvoyValidateMs *float64 `json:"envoy_validate_ms,omitempty"`
+	SignalMs        *float64 `json:"signal_ms,omitempty"`
+	ConfirmMs       *float64 `json:"confirm_ms,omitempty"`
+	TotalMs         float64  `json:"total_ms"`
+	// PreviousEpoch and Epoch are the restart epochs before and after.
+	PreviousEpoch *uint32 `json:"previous_epoch,omitempty"`
+	Epoch         *uint32 `json:"epoch,omitempty"`
+	// Error says why a failed reload failed; EnvoyLog holds Envoy's own
+	// lines about it (its validate-mode output or the container's log).
+	Error    string   `json:"error,omitempty"`
+	Hint     string   `json:"hint,omitempty"`
+	EnvoyLog []string `json:"envoy_log,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+
+	// Bootstrap is the validated config, for callers; not serialised.
+	Bootstrap *bootstrap.Result `json:"-"`
+}
+
+// Millis converts a duration to milliseconds with two decimals.
+func Millis(d time.Duration) *float64 {
+	ms := math.Round(float64(d.Microseconds())/10) / 100
+	return &ms
+}
+
+// Reloader hot-restarts Envoy with an already validated config and confirms
+// it, filling ev's phases, epochs and, on failure, Result, Error and EnvoyLog.
+type Reloader interface {
+	Reload(ctx context.Context, ev *Event)
+}
+
+// Pipeline validates a changed bootstrap and, when it is valid, reloads.
+type Pipeline struct {
+	// Bootstrap is the bootstrap file's path.
+	Bootstrap string
+	Options   bootstrap.Options
+	// Reloader is nil for a dry run.
+	Reloader Reloader
+	// now is time.Now, replaceable in tests.
+	now func() time.Time
+}
+
+// Run performs one reload attempt for the changed files.
+func (p *Pipeline) Run(ctx context.Context, files []string) (ev Event) {
+	now := time.Now
+	if p.now != nil {
+		now = p.now
+	}
+	start := now()
+	ev = Event{Event: "reload", Time: start, Files: files, Diagnostics: []bootstrap.Diagnostic{}}
+	defer func() { ev.TotalMs = *Millis(now().Sub(start)) }()
+
+	res, err := bootstrap.LoadFile(p.Bootstrap, p.Options)
+	ev.ValidateMs = Millis(now().Sub(start))
+	if err != nil {
+		ev.Result, ev.Error = ResultInvalid, err.Error()
+		return ev
+	}
+	ev.Bootstrap = res
+	ev.Diagnostics = res.Diagnostics
+	if !res.Valid() {
+		ev.Result = ResultInvalid
+		return ev
+	}
+	if p.Reloader == nil {
+		ev.Result = ResultDryRun
+		return ev
+	}
+	ev.Result = ResultOK
+	p.Reloader.Reload(ctx, &ev)
+	return ev
+}
