@@ -54,7 +54,7 @@ func BenchmarkIdleCPU(b *testing.B) {
 	for b.Loop() {
 		before := cpuTime(b)
 		time.Sleep(10 * time.Second) // the idle period being measured
-		b.ReportMetric(float64((cpuTime(b) - before).Microseconds())/1000, "cpu-ms/10s")
+		b.ReportMetric(float64((cpuTime(b)-before).Microseconds())/1000, "cpu-ms/10s")
 	}
 }
 
