@@ -33,6 +33,13 @@ type Settings struct {
 	Bootstrap string   `mapstructure:"bootstrap"`
 	Validate  Validate `mapstructure:"validate"`
 	Watch     Watch    `mapstructure:"watch"`
+	Target    Target   `mapstructure:"target"`
+	Admin     Admin    `mapstructure:"admin"`
+	Confirm   Confirm  `mapstructure:"confirm"`
+	// Paths maps directories as Envoy sees them (inside its container) to
+	// where they are here, relative to reloader.yaml; empty derives it from
+	// the container's bind mounts.
+	Paths map[string]string `mapstructure:"paths"`
 
 	// File is the reloader.yaml read ("" when none was), and Dir the
 	// directory relative paths are resolved from.
@@ -44,6 +51,41 @@ type Settings struct {
 type Validate struct {
 	// Strict makes a typed_config type unknown to go-control-plane an error.
 	Strict bool `mapstructure:"strict"`
+	// Envoy is "auto" (on for a container target), "on" or "off": run the
+	// target's own `envoy --mode validate` on the new config before signalling.
+	Envoy string `mapstructure:"envoy"`
+	// EnvoyCommand overrides the validate command; empty takes the binary
+	// and -c path from the container's command line.
+	EnvoyCommand []string `mapstructure:"envoy_command"`
+}
+
+// Target holds the target.* keys: what receives the hot-restart signal.
+type Target struct {
+	// Container is a Docker container name or ID, matched exactly.
+	Container string `mapstructure:"container"`
+	// ComposeService (with ComposeProject when several projects run it)
+	// finds the container by its Docker Compose labels.
+	ComposeService string `mapstructure:"compose_service"`
+	ComposeProject string `mapstructure:"compose_project"`
+	// PID or PIDFile name a local hot restarter process instead.
+	PID     int    `mapstructure:"pid"`
+	PIDFile string `mapstructure:"pid_file"`
+	// Signal is what the hot restarter gets.
+	Signal string `mapstructure:"signal"`
+}
+
+// Admin holds the admin.* keys.
+type Admin struct {
+	// URL is Envoy's admin endpoint, http or https.
+	URL string `mapstructure:"url"`
+}
+
+// Confirm holds the confirm.* keys.
+type Confirm struct {
+	// Interval is the pause between two /server_info reads.
+	Interval time.Duration `mapstructure:"interval"`
+	// Timeout bounds the wait for the new epoch to be LIVE.
+	Timeout time.Duration `mapstructure:"timeout"`
 }
 
 // Watch holds the watch.* keys.
@@ -63,6 +105,11 @@ type Watch struct {
 func Defaults() Settings {
 	return Settings{
 		Bootstrap: "envoy.yaml",
+		Validate:  Validate{Envoy: "auto", EnvoyCommand: []string{}},
+		Target:    Target{Signal: "SIGHUP"},
+		Admin:     Admin{URL: "http://127.0.0.1:9901"},
+		Confirm:   Confirm{Interval: 25 * time.Millisecond, Timeout: 15 * time.Second},
+		Paths:     map[string]string{},
 		Watch: Watch{
 			Debounce: 150 * time.Millisecond,
 			MaxWait:  2 * time.Second,
@@ -193,8 +240,10 @@ func (s Settings) check() error {
 			return &Error{File: s.File, Msg: fmt.Sprintf("watch.extra: bad pattern %q: %v", pattern, err)}
 		}
 	}
-	_, _, err := s.PollMode()
-	return err
+	if _, _, err := s.PollMode(); err != nil {
+		return err
+	}
+	return s.checkTarget()
 }
 
 // Keys lists every key reloader.yaml accepts, in dotted form.
@@ -243,6 +292,12 @@ func checkKeys(file string, data []byte) error {
 		return nil
 	}
 	known := make(map[string]bool)
+	free := make(map[string]bool) // keys whose sub-keys are the user's own
+	for k, v := range flatten(Defaults()) {
+		if reflect.ValueOf(v).Kind() == reflect.Map {
+			free[k] = true
+		}
+	}
 	for _, k := range Keys() {
 		known[k] = true
 		for p := k; strings.Contains(p, "."); {
@@ -267,6 +322,9 @@ func checkKeys(file string, data []byte) error {
 					msg += fmt.Sprintf("; did you mean %q?", s)
 				}
 				return &Error{File: file, Line: k.Line, Col: k.Column, Msg: msg}
+			}
+			if free[key] {
+				continue
 			}
 			if err := walk(key, n.Content[i+1]); err != nil {
 				return err

@@ -37,7 +37,7 @@ func TestShippedConfigDocumentsEveryDefault(t *testing.T) {
 	var walk func(prefix string, m map[string]any)
 	walk = func(prefix string, m map[string]any) {
 		for k, v := range m {
-			if sub, ok := v.(map[string]any); ok {
+			if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
 				walk(prefix+k+".", sub)
 			} else {
 				flat[prefix+k] = v
@@ -154,6 +154,30 @@ func TestPollMode(t *testing.T) {
 		auto, interval, err := s.PollMode()
 		if err != nil || auto != tt.auto || interval != tt.interval {
 			t.Errorf("%q: %v %v %v", tt.poll, auto, interval, err)
+		}
+	}
+}
+
+func TestTargetSettings(t *testing.T) {
+	s, err := Load(Options{File: writeConfig(t, "target:\n  container: envoy\n  signal: hup\npaths:\n  /etc/envoy: ./envoy\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sig, _ := s.Signal(); sig.String() != "hangup" || !s.IsContainer() || !s.EnvoyValidate() || s.Paths["/etc/envoy"] != "./envoy" {
+		t.Errorf("%+v", s)
+	}
+	tests := []struct{ content, want string }{
+		{"target:\n  container: a\n  pid: 4\n", "set only one of container, compose_service, or pid/pid_file"},
+		{"target:\n  pid: 4\n  pid_file: x\n", "set pid or pid_file, not both"},
+		{"target:\n  signal: SIGWHAT\n", `target.signal: unknown signal "SIGWHAT"`},
+		{"admin:\n  url: ftp://x\n", `admin.url: "ftp://x" must be an http:// or https:// URL`},
+		{"target:\n  compose_project: p\n", "target.compose_project needs target.compose_service"},
+		{"validate:\n  envoy: maybe\n", `validate.envoy: "maybe" is not auto, on or off`},
+		{"confirm:\n  timeout: 0s\n", "confirm.interval and confirm.timeout must be positive"},
+	}
+	for _, tt := range tests {
+		if _, err := Load(Options{File: writeConfig(t, tt.content)}); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: error %v, want %q", tt.content, err, tt.want)
 		}
 	}
 }

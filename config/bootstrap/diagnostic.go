@@ -27,6 +27,9 @@ type Diagnostic struct {
 	// Path is the field path in proto names, e.g.
 	// static_resources.clusters[2].load_assignment; empty for YAML syntax errors.
 	Path string `json:"path,omitempty"`
+	// Semantic marks problems that only appear when Envoy builds its
+	// clusters and listeners, after it has parsed and validated the protos.
+	Semantic bool `json:"-"`
 }
 
 // String renders the diagnostic as FILE:LINE:COL: severity: message, the form

@@ -26,6 +26,12 @@ type clusterRef struct {
 // semanticChecks runs the checks `envoy --mode validate` makes that protos
 // cannot express, and collects the files the bootstrap reads.
 func (d *decoder) semanticChecks(root *decodedMessage, file string) []ReferencedFile {
+	first := len(d.diags)
+	defer func() {
+		for i := first; i < len(d.diags); i++ {
+			d.diags[i].Semantic = true
+		}
+	}()
 	b := root.msg.Interface().(*bootstrapv3.Bootstrap)
 	if b.GetAdmin().GetAddress() == nil {
 		d.report(SeverityWarning, root.at, "admin", "no admin address: the reloader confirms restarts through Envoy's admin /server_info")

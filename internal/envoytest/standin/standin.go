@@ -1,0 +1,341 @@
+// Package standin is a stand-in for Envoy, for tests only: no Envoy binary
+// can be installed where the tests run, so this program behaves like Envoy
+// wherever envoy-reloader can observe it — hot restart, admin, failures.
+//
+// It follows Envoy's start-up order (../shared/reference/envoy-hot-restart.md
+// §8.2): parse and validate the config (failing here never touches the
+// parent); ask the parent epoch to close its admin listener; bind admin;
+// semantic checks and listener sockets (failing here leaves the parent
+// serving traffic with no admin); become LIVE; tell the parent to drain,
+// whose old connections then carry "Connection: close" with rising
+// probability; after the parent shutdown time, the parent exits 0.
+package standin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+)
+
+// hotRestartVersion is what Envoy 1.3x reports.
+const hotRestartVersion = "11.104"
+
+// Version is the build string /server_info reports.
+const Version = "0000000000000000000000000000000000000000/1.37.2-standin/Clean/RELEASE/BoringSSL"
+
+type server struct {
+	opts  options
+	log   *logger
+	out   io.Writer
+	start time.Time
+	boot  *bootstrapv3.Bootstrap
+
+	originalStart time.Time
+	state         atomic.Int32 // adminv3.ServerInfo_State
+
+	mu         sync.Mutex
+	adminLn    net.Listener
+	dataLns    map[string]net.Listener
+	drainStart time.Time
+	parent     *net.UnixConn
+
+	exit     chan int
+	exitOnce sync.Once
+}
+
+// Main runs the stand-in with Envoy's command line and returns its exit status.
+func Main(args []string, stdout, stderr io.Writer) int {
+	opts, err := parseOptions(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 1
+	}
+	if opts.hotRestartVersion {
+		fmt.Fprintln(stderr, hotRestartVersion)
+		return 0
+	}
+	s := &server{
+		opts: opts, log: newLogger(stderr), out: stdout, start: time.Now(),
+		dataLns: map[string]net.Listener{}, exit: make(chan int, 1),
+	}
+	s.originalStart = s.start
+	s.state.Store(int32(adminv3.ServerInfo_PRE_INITIALIZING))
+	return s.run()
+}
+
+func (s *server) quit(code int) { s.exitOnce.Do(func() { s.exit <- code }) }
+
+// fail logs Envoy's three lines for a configuration error and returns 1.
+func (s *server) fail(what string) int {
+	s.log.critical("source/server/server.cc", 94, "error initializing configuration '%s': %s", s.opts.configPath, what)
+	s.log.info("source/server/server.cc", 602, "exiting")
+	s.log.raw(what)
+	return 1
+}
+
+func (s *server) run() int {
+	if s.opts.mode == "validate" {
+		return s.validate()
+	}
+	s.log.info("source/server/server.cc", 430, "initializing epoch %d (base id=%d, hot restart version=%s)", s.opts.restartEpoch, s.opts.baseID, hotRestartVersion)
+	// Phase 1: parse and validate; errors here never contact the parent.
+	res, what := s.load()
+	if what != "" {
+		return s.fail(what)
+	}
+	s.boot = res.Bootstrap
+	childLn, err := listenParent(socketName(s.opts.socketPath, s.opts.baseID, s.opts.restartEpoch))
+	if err != nil {
+		s.log.critical("source/server/hot_restarting_base.cc", 48, "unable to bind domain socket with base_id=%d, id=%d, errno=98 (see --base-id option)", s.opts.baseID, s.opts.restartEpoch%3)
+		return 1
+	}
+	defer childLn.Close()
+	// Phase 2: the parent closes its admin listener.
+	if s.opts.restartEpoch > 0 {
+		if code, ok := s.contactParent(); !ok {
+			return code
+		}
+	}
+	// Phase 3: bind admin.
+	if err := s.bindAdmin(); err != nil {
+		return s.fail(err.Error())
+	}
+	s.state.Store(int32(adminv3.ServerInfo_INITIALIZING))
+	// Phase 4: what Envoy finds while building clusters and listeners.
+	if what := semanticError(res); what != "" {
+		return s.fail(what)
+	}
+	// Phase 5: listener sockets, taken over from the parent where it has them.
+	if err := s.bindListeners(); err != nil {
+		return s.fail(err.Error())
+	}
+	if s.opts.initDelay > 0 {
+		time.Sleep(s.opts.initDelay) // models the time a real Envoy takes to initialize
+	}
+	s.state.Store(int32(adminv3.ServerInfo_LIVE))
+	s.log.info("source/server/server.cc", 988, "all dependencies initialized. starting workers")
+	s.log.info("source/server/server.cc", 1007, "starting main dispatch loop")
+	go s.serveChildren(childLn)
+	// Phase 6 and 7: drain the parent, then end it.
+	if s.parent != nil {
+		_ = send(s.parent, message{Op: opDrainListeners}, nil)
+		time.AfterFunc(s.opts.parentShutdownTime, func() {
+			s.log.info("source/server/server.cc", 1041, "shutting down parent after drain")
+			_ = send(s.parent, message{Op: opTerminate}, nil)
+		})
+	}
+	return s.wait()
+}
+
+// load runs phase 1 and returns the first error Envoy would stop at.
+func (s *server) load() (*bootstrap.Result, string) {
+	data, err := os.ReadFile(s.opts.configPath)
+	if err != nil {
+		return nil, fmt.Sprintf("unable to read file: %s", s.opts.configPath)
+	}
+	res := bootstrap.Load(s.opts.configPath, data, bootstrap.Options{})
+	for _, d := range res.Diagnostics {
+		if d.Severity == bootstrap.SeverityError && !d.Semantic {
+			return nil, fmt.Sprintf("Protobuf message (type envoy.config.bootstrap.v3.Bootstrap reason INVALID_ARGUMENT:%s) is invalid", d.Message)
+		}
+	}
+	return res, ""
+}
+
+// validate is --mode validate: phases 1 and 4 only; no port, no parent.
+func (s *server) validate() int {
+	res, what := s.load()
+	if what == "" {
+		what = semanticError(res)
+	}
+	if what != "" {
+		s.log.critical("source/server/config_validation/server.cc", 65, "error initializing configuration '%s': %s", s.opts.configPath, what)
+		return 1
+	}
+	fmt.Fprintf(s.out, "configuration '%s' OK\n", s.opts.configPath)
+	return 0
+}
+
+func (s *server) contactParent() (int, bool) {
+	name := socketName(s.opts.socketPath, s.opts.baseID, s.opts.restartEpoch-1)
+	var p *net.UnixConn
+	var err error
+	for attempt := 0; ; attempt++ {
+		if p, err = dialParent(name); err == nil {
+			break
+		}
+		if s.opts.skipHotRestartOnNoParent {
+			s.log.warn("source/server/hot_restarting_child.cc", 112, "hot restart sendmsg() connection refused, falling back to regular restart")
+			return 0, true
+		}
+		if attempt == 10 {
+			s.log.critical("source/server/hot_restarting_base.cc", 150, "hot restart sendmsg() failed: returned -1, errno 111")
+			_ = syscall.Kill(os.Getpid(), syscall.SIGABRT)
+			select {} // the signal ends the process, like Envoy's RELEASE_ASSERT
+		}
+		s.log.warn("source/server/hot_restarting_base.cc", 146, "hot restart sendmsg() connection refused, retrying")
+		time.Sleep(time.Second) // Envoy's own retry pace
+	}
+	r, _, err := call(p, message{Op: opShutdownAdmin})
+	if err != nil {
+		return s.fail(fmt.Sprintf("hot restart: parent did not answer: %v", err)), false
+	}
+	s.parent = p
+	s.originalStart = time.Unix(0, r.OriginalStartUnixNan)
+	return 0, true
+}
+
+func (s *server) wait() int {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
+	for {
+		select {
+		case code := <-s.exit:
+			s.log.info("source/server/server.cc", 602, "exiting")
+			return code
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGHUP:
+				s.log.info("source/server/server.cc", 880, "caught and eating SIGHUP. See documentation for how to hot restart.")
+			case syscall.SIGUSR1:
+				s.log.info("source/server/server.cc", 885, "caught SIGUSR1. Reopening access logs.")
+			default:
+				s.log.warn("source/server/server.cc", 870, "caught ENVOY_SIGTERM")
+				s.shutdownParent()
+				s.quit(0)
+			}
+		}
+	}
+}
+
+// shutdownParent is what Envoy's shutdown() does to a still running parent.
+func (s *server) shutdownParent() {
+	if s.parent != nil {
+		_ = send(s.parent, message{Op: opTerminate}, nil)
+	}
+}
+
+// serveChildren answers the hot-restart requests of the next epochs.
+func (s *server) serveChildren(ln *net.UnixListener) {
+	for {
+		c, err := ln.AcceptUnix()
+		if err != nil {
+			return
+		}
+		go s.serveChild(c)
+	}
+}
+
+func (s *server) serveChild(c *net.UnixConn) {
+	defer c.Close()
+	for {
+		m, _, err := receive(c)
+		if err != nil {
+			return
+		}
+		switch m.Op {
+		case opShutdownAdmin:
+			s.log.info("source/server/server.cc", 1066, "shutting down admin due to child startup")
+			s.mu.Lock()
+			if s.adminLn != nil && !s.opts.adminReusePort {
+				_ = s.adminLn.Close() // accepted connections stay open and keep being answered
+			}
+			s.mu.Unlock()
+			s.log.info("source/server/server.cc", 1070, "terminating parent process")
+			s.shutdownParent()
+			_ = send(c, message{OriginalStartUnixNan: s.originalStart.UnixNano()}, nil)
+		case opPassListenSocket:
+			s.mu.Lock()
+			l, ok := s.dataLns[m.Address]
+			s.mu.Unlock()
+			if ok {
+				_ = send(c, message{HasFD: true}, l)
+			} else {
+				_ = send(c, message{}, nil)
+			}
+		case opDrainListeners:
+			s.log.info("source/server/server.cc", 1081, "closing and draining listeners")
+			s.stopListeners()
+		case opTerminate:
+			s.log.info("source/server/server.cc", 1090, "shutting down due to child request")
+			s.quit(0)
+			return
+		}
+	}
+}
+
+// stopListeners stops accepting on the data listeners and starts the drain.
+func (s *server) stopListeners() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.dataLns {
+		_ = l.Close()
+	}
+	if s.drainStart.IsZero() {
+		s.drainStart = time.Now()
+	}
+}
+
+// drainClose decides, as Envoy's drain manager does, whether a response on
+// an old connection closes it: never before the drain, then with
+// probability elapsed/drain-time (gradual) or always (immediate).
+func (s *server) drainClose() bool {
+	s.mu.Lock()
+	started := s.drainStart
+	s.mu.Unlock()
+	if started.IsZero() {
+		return false
+	}
+	if s.opts.drainStrategy == "immediate" || s.opts.drainTime <= 0 {
+		return true
+	}
+	elapsed := time.Since(started)
+	return elapsed >= s.opts.drainTime || rand.Int64N(int64(s.opts.drainTime)) < int64(elapsed)
+}
+
+// withDrain adds the drain decision to every response.
+func (s *server) withDrain(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.drainClose() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func listen(addr string, reusePort bool) (net.Listener, error) {
+	lc := net.ListenConfig{}
+	if reusePort {
+		lc.Control = func(_, _ string, c syscall.RawConn) error {
+			var serr error
+			err := c.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, 0xf /* SO_REUSEPORT */, 1)
+			})
+			return errors.Join(err, serr)
+		}
+	}
+	l, err := lc.Listen(context.Background(), "tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("cannot bind '%s': Address already in use", addr)
+		}
+		return nil, fmt.Errorf("cannot bind '%s': %v", addr, err)
+	}
+	return l, nil
+}

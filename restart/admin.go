@@ -1,0 +1,99 @@
+package restart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// Admin reads Envoy's admin endpoint. Every request dials a new connection
+// and asks for it to be closed: after a hot restart the old Envoy keeps
+// answering, with its old epoch, on every connection it accepted before, so a
+// reused keep-alive connection would report the old epoch for as long as the
+// old Envoy drains. This is the product's central property, and tested.
+type Admin struct {
+	base    *url.URL
+	client  *http.Client
+	timeout time.Duration
+}
+
+// NewAdmin returns a client of the admin endpoint at rawURL (http or https).
+// Each request is bounded by timeout.
+func NewAdmin(rawURL string, timeout time.Duration) (*Admin, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("admin URL %q: must be http:// or https:// with a host", rawURL)
+	}
+	transport := &http.Transport{
+		DisableKeepAlives: true,
+		Proxy:             nil, // a local admin endpoint is never reached through a proxy
+		DialContext:       (&net.Dialer{Timeout: timeout}).DialContext,
+	}
+	return &Admin{
+		base: u,
+		client: &http.Client{
+			Transport: transport,
+			// An admin endpoint does not redirect; following one could leak
+			// requests elsewhere.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		timeout: timeout,
+	}, nil
+}
+
+// URL is the admin endpoint's base URL.
+func (a *Admin) URL() string { return a.base.String() }
+
+// ServerInfo reads /server_info on a fresh connection.
+func (a *Admin) ServerInfo(ctx context.Context) (*adminv3.ServerInfo, error) {
+	body, err := a.get(ctx, "server_info")
+	if err != nil {
+		return nil, err
+	}
+	info := &adminv3.ServerInfo{}
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, info); err != nil {
+		return nil, fmt.Errorf("decode %s/server_info: %w", a.base, err)
+	}
+	return info, nil
+}
+
+func (a *Admin) get(ctx context.Context, path string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
+	defer cancel()
+	u := a.base.JoinPath(path)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("admin request: %w", err)
+	}
+	req.Close = true
+	req.Header.Set("Connection", "close")
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s: %s", u, resp.Status, strings.TrimSpace(string(body[:min(len(body), 200)])))
+	}
+	return body, nil
+}
+
+// IsRefused reports whether err is a refused connection: nothing listens on
+// the admin address.
+func IsRefused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED)
+}

@@ -1,0 +1,116 @@
+package restart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
+)
+
+// Confirmer proves that a hot restart took effect: a strictly higher
+// restart_epoch than any seen before, reported LIVE on a fresh connection.
+type Confirmer struct {
+	Admin    *Admin
+	Interval time.Duration
+	Timeout  time.Duration
+
+	// highest is the highest epoch confirmed or read so far: an old Envoy
+	// may still answer (on an old connection, or on a new one where admin
+	// shares its socket with SO_REUSEPORT), and must never count as new.
+	highest *uint32
+}
+
+// Epoch is the epoch part of a ServerInfo.
+func Epoch(info *adminv3.ServerInfo) uint32 {
+	return info.GetCommandLineOptions().GetRestartEpoch()
+}
+
+// Before reads the current epoch before a signal: the highest of a few
+// fresh reads and of the last confirmed epoch.
+func (c *Confirmer) Before(ctx context.Context) (*adminv3.ServerInfo, uint32, error) {
+	var best *adminv3.ServerInfo
+	var lastErr error
+	for range 3 {
+		info, err := c.Admin.ServerInfo(ctx)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if best == nil || Epoch(info) > Epoch(best) {
+			best = info
+		}
+	}
+	if best == nil {
+		return nil, 0, fmt.Errorf("Envoy's admin endpoint %s does not answer: %w", c.Admin.URL(), lastErr)
+	}
+	before := Epoch(best)
+	if c.highest != nil && *c.highest > before {
+		before = *c.highest
+	}
+	c.remember(before)
+	return best, before, nil
+}
+
+func (c *Confirmer) remember(epoch uint32) {
+	if c.highest == nil || epoch > *c.highest {
+		c.highest = &epoch
+	}
+}
+
+// ErrNotConfirmed is wrapped by every failure of Wait.
+var ErrNotConfirmed = errors.New("Envoy did not take the new config")
+
+// Failure says how a confirmation failed.
+type Failure struct {
+	// Refused is true when the admin endpoint refused connections at the
+	// end: the new epoch died after the old one closed its admin listener.
+	Refused bool
+	// Stuck is the state the new epoch was stuck in, when it came up but
+	// never became LIVE.
+	Stuck string
+	Last  error
+}
+
+// Watchdog is polled while waiting; a non-nil error ends the wait at once
+// (the container stopped, the restarter logged a failed child).
+type Watchdog func(ctx context.Context) error
+
+// Wait polls until an epoch higher than before is LIVE, the timeout passes,
+// or watchdog reports a failure.
+func (c *Confirmer) Wait(ctx context.Context, before uint32, watchdog Watchdog) (*adminv3.ServerInfo, *Failure, error) {
+	deadline := time.Now().Add(c.Timeout)
+	ticker := time.NewTicker(c.Interval)
+	defer ticker.Stop()
+	var fail Failure
+	nextWatchdog := time.Now()
+	for {
+		info, err := c.Admin.ServerInfo(ctx)
+		switch {
+		case err == nil && Epoch(info) > before && info.GetState() == adminv3.ServerInfo_LIVE:
+			c.remember(Epoch(info))
+			return info, nil, nil
+		case err == nil && Epoch(info) > before:
+			fail = Failure{Stuck: info.GetState().String()}
+		case err != nil:
+			fail = Failure{Refused: IsRefused(err), Last: err}
+		default:
+			fail = Failure{}
+		}
+		if watchdog != nil && !time.Now().Before(nextWatchdog) {
+			nextWatchdog = time.Now().Add(200 * time.Millisecond)
+			if werr := watchdog(ctx); werr != nil {
+				return nil, &fail, werr
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, &fail, fmt.Errorf("%w: no epoch above %d was LIVE within %s", ErrNotConfirmed, before, c.Timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, &fail, ctx.Err()
+		case <-ticker.C:
+		}
+	}
+}
