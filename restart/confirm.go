@@ -27,6 +27,11 @@ func Epoch(info *adminv3.ServerInfo) uint32 {
 	return info.GetCommandLineOptions().GetRestartEpoch()
 }
 
+// ErrAdminDown marks a Before that could not read the admin endpoint but
+// knows the last confirmed epoch: after a failed epoch closed the running
+// Envoy's admin listener, only the next good reload brings admin back.
+var ErrAdminDown = errors.New("admin endpoint down")
+
 // Before reads the current epoch before a signal: the highest of a few
 // fresh reads and of the last confirmed epoch.
 func (c *Confirmer) Before(ctx context.Context) (*adminv3.ServerInfo, uint32, error) {
@@ -42,7 +47,11 @@ func (c *Confirmer) Before(ctx context.Context) (*adminv3.ServerInfo, uint32, er
 			best = info
 		}
 	}
+	if best == nil && c.highest != nil && IsRefused(lastErr) {
+		return nil, *c.highest, fmt.Errorf("%w: %s refuses connections since the last failed reload: %v", ErrAdminDown, c.Admin.URL(), lastErr)
+	}
 	if best == nil {
+		//lint:ignore ST1005 Envoy is a proper noun
 		return nil, 0, fmt.Errorf("Envoy's admin endpoint %s does not answer: %w", c.Admin.URL(), lastErr)
 	}
 	before := Epoch(best)
@@ -60,6 +69,8 @@ func (c *Confirmer) remember(epoch uint32) {
 }
 
 // ErrNotConfirmed is wrapped by every failure of Wait.
+//
+//lint:ignore ST1005 Envoy is a proper noun, and this is the message users read
 var ErrNotConfirmed = errors.New("Envoy did not take the new config")
 
 // Failure says how a confirmation failed.

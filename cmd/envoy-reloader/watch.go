@@ -67,8 +67,14 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 		return usageErr(err)
 	}
 	var reloader restart.Reloader
+	var hostPath func(string) string
 	if !dryRun {
-		return usageErr(errors.New("no Envoy to reload is configured yet: use --dry-run to validate changes only"))
+		setup, err := newReloadSetup(ctx, s)
+		if err != nil {
+			return err
+		}
+		defer setup.close()
+		reloader, hostPath = setup.reloader, setup.hostPath
 	}
 	loop := &restart.Loop{
 		Pipeline: &restart.Pipeline{
@@ -81,8 +87,9 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 			PollAuto: auto, PollInterval: interval,
 			Logger: watchLogger(p, verbose, stderr),
 		},
-		Report: p.Reload,
-		Notify: p.Notice,
+		HostPath: hostPath,
+		Report:   p.Reload,
+		Notify:   p.Notice,
 	}
 	for _, pattern := range s.Watch.Extra {
 		loop.Patterns = append(loop.Patterns, s.Resolve(pattern))

@@ -107,6 +107,9 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
+// JSON prints v as one JSON line.
+func (p *Printer) JSON(v any) { p.json(v) }
+
 func (p *Printer) json(v any) {
 	b, err := json.Marshal(v)
 	if err != nil {

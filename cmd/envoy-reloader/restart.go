@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+	"github.com/envoy-reloader/envoy-reloader/restart"
+)
+
+func newRestartCmd(g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "restart",
+		Short: "Validate, hot-restart and confirm once (for scripts and `make reload`); exit 0 when the new epoch is live",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := loadSettings(g, cmd, map[string]string{"bootstrap": "bootstrap", "strict": "validate.strict"})
+			if err != nil {
+				return err
+			}
+			p, err := g.printer(cmd, "")
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			setup, err := newReloadSetup(ctx, s)
+			if err != nil {
+				return err
+			}
+			defer setup.close()
+			pipeline := &restart.Pipeline{Bootstrap: s.BootstrapPath(), Options: bootstrap.Options{Strict: s.Validate.Strict}, Reloader: setup.reloader}
+			ev := pipeline.Run(ctx, []string{s.BootstrapPath()})
+			p.Reload(ev)
+			if ev.Result != restart.ResultOK {
+				return &exitError{code: exitInvalid, err: errSilent}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().String("bootstrap", "", "the Envoy bootstrap (overrides reloader.yaml)")
+	cmd.Flags().Bool("strict", false, "treat typed_config types unknown to go-control-plane as errors")
+	return cmd
+}
+
+func newStatusCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Print Envoy's epoch, state, uptime and version, read on a fresh connection",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := loadSettings(g, cmd, nil)
+			if err != nil {
+				return err
+			}
+			admin, err := restart.NewAdmin(s.Admin.URL, adminRequestTimeout)
+			if err != nil {
+				return usageErr(err)
+			}
+			info, err := admin.ServerInfo(cmd.Context())
+			if err != nil {
+				return &exitError{code: exitInvalid, err: err}
+			}
+			if g.logFormat == "json" {
+				p, _ := g.printer(cmd, "")
+				p.JSON(map[string]any{
+					"event": "status", "admin_url": admin.URL(), "epoch": restart.Epoch(info), "state": info.GetState().String(),
+					"uptime_current_epoch_s": info.GetUptimeCurrentEpoch().GetSeconds(),
+					"uptime_all_epochs_s":    info.GetUptimeAllEpochs().GetSeconds(), "version": info.GetVersion(),
+				})
+				return nil
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), describeInfo(admin.URL(), restart.Epoch(info), info.GetState().String(),
+				info.GetUptimeCurrentEpoch().AsDuration().String(), info.GetUptimeAllEpochs().AsDuration().String(), info.GetVersion()))
+			return nil
+		},
+	}
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/envoy-reloader/envoy-reloader/config"
+	"github.com/envoy-reloader/envoy-reloader/restart"
+)
+
+// adminRequestTimeout bounds one /server_info read.
+const adminRequestTimeout = 2 * time.Second
+
+// errNoTarget explains the one setting watch and restart cannot do without.
+var errNoTarget = errors.New("no Envoy to reload: set target.container, target.compose_service or target.pid in reloader.yaml (see `envoy-reloader init`), or use --dry-run")
+
+// reloadSetup is what the settings make of the target.
+type reloadSetup struct {
+	reloader *restart.HotRestart
+	hostPath func(string) string
+	close    func()
+}
+
+func newReloadSetup(ctx context.Context, s config.Settings) (*reloadSetup, error) {
+	if !s.HasTarget() {
+		return nil, usageErr(errNoTarget)
+	}
+	sig, err := s.Signal()
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	admin, err := restart.NewAdmin(s.Admin.URL, adminRequestTimeout)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	setup := &reloadSetup{close: func() {}}
+	paths := restart.PathMap{}
+	for containerDir, hostDir := range s.Paths {
+		paths[containerDir] = s.Resolve(hostDir)
+	}
+	var target restart.Target
+	if s.IsContainer() {
+		d, err := restart.NewDocker(s.Target.Container, s.Target.ComposeService, s.Target.ComposeProject)
+		if err != nil {
+			return nil, err
+		}
+		d.EnvoyCommand = s.Validate.EnvoyCommand
+		setup.close = func() { _ = d.Close() }
+		if len(paths) == 0 {
+			// Derived from the bind mounts; a container not found yet is
+			// reported at the first reload.
+			if mounts, err := d.Mounts(ctx); err == nil {
+				paths = mounts
+			}
+		}
+		target = d
+	} else {
+		target = &restart.Process{PID: s.Target.PID, PIDFile: s.Resolve(s.Target.PIDFile)}
+	}
+	bootstrapDir := filepath.Dir(s.BootstrapPath())
+	setup.hostPath = func(p string) string {
+		if !filepath.IsAbs(p) {
+			return filepath.Join(bootstrapDir, p)
+		}
+		if h, ok := paths.HostPath(p); ok {
+			return h
+		}
+		return p
+	}
+	setup.reloader = &restart.HotRestart{
+		Target:        target,
+		Signal:        sig,
+		Confirmer:     &restart.Confirmer{Admin: admin, Interval: s.Confirm.Interval, Timeout: s.Confirm.Timeout},
+		EnvoyValidate: s.EnvoyValidate(),
+	}
+	return setup, nil
+}
+
+func describeInfo(url string, epoch uint32, state, uptime, all, version string) string {
+	return fmt.Sprintf("%s: epoch %d %s, up %s (all epochs %s), Envoy %s", url, epoch, state, uptime, all, version)
+}

@@ -1,0 +1,299 @@
+package restart
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
+)
+
+// Compose's labels on the containers it runs.
+const (
+	composeServiceLabel = "com.docker.compose.service"
+	composeProjectLabel = "com.docker.compose.project"
+)
+
+// Docker is a container target, found again by name (or compose service)
+// at every reload, so a recreated container is followed.
+type Docker struct {
+	cli *client.Client
+	// Container is a name or ID, matched exactly; or Service (+ Project)
+	// selects by Docker Compose labels.
+	Container string
+	Service   string
+	Project   string
+	// EnvoyCommand overrides the validate command taken from the container.
+	EnvoyCommand []string
+}
+
+// NewDocker connects to the Docker Engine named by the environment
+// (DOCKER_HOST and friends), negotiating the API version.
+func NewDocker(containerName, service, project string) (*Docker, error) {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	return &Docker{cli: cli, Container: containerName, Service: service, Project: project}, nil
+}
+
+// Close releases the Docker client.
+func (d *Docker) Close() error { return d.cli.Close() }
+
+// Describe names the target for messages.
+func (d *Docker) Describe() string {
+	if d.Service != "" {
+		if d.Project != "" {
+			return fmt.Sprintf("compose service %s of project %s", d.Service, d.Project)
+		}
+		return "compose service " + d.Service
+	}
+	return "container " + d.Container
+}
+
+// ErrAmbiguous is returned when the target matches several containers: a
+// signal is never sent to a guess.
+var ErrAmbiguous = errors.New("the target matches several containers")
+
+// ErrNoContainer is returned when no container matches the target.
+var ErrNoContainer = errors.New("no container matches the target")
+
+// Find returns the one container the target names. Names match exactly
+// (the API's name filter matches substrings, so "envoy" would also find
+// "envoy-2"); an ID matches in full or by a prefix of at least 12 characters.
+func (d *Docker) Find(ctx context.Context) (container.InspectResponse, error) {
+	opts := container.ListOptions{All: true}
+	if d.Service != "" {
+		args := filters.NewArgs(filters.Arg("label", composeServiceLabel+"="+d.Service))
+		if d.Project != "" {
+			args.Add("label", composeProjectLabel+"="+d.Project)
+		}
+		opts.Filters = args
+	}
+	list, err := d.cli.ContainerList(ctx, opts)
+	if err != nil {
+		return container.InspectResponse{}, fmt.Errorf("list containers: %w", err)
+	}
+	var matches []container.Summary
+	for _, c := range list {
+		if d.Service != "" || d.matchesName(c) {
+			matches = append(matches, c)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return container.InspectResponse{}, fmt.Errorf("%w: %s", ErrNoContainer, d.Describe())
+	case 1:
+	default:
+		var names []string
+		for _, c := range matches {
+			names = append(names, fmt.Sprintf("%s (%s, project %q)", strings.TrimPrefix(firstName(c), "/"), c.ID[:12], c.Labels[composeProjectLabel]))
+		}
+		return container.InspectResponse{}, fmt.Errorf("%w: %s is %s; set target.compose_project or target.container",
+			ErrAmbiguous, d.Describe(), strings.Join(names, ", "))
+	}
+	info, err := d.cli.ContainerInspect(ctx, matches[0].ID)
+	if err != nil {
+		return info, fmt.Errorf("inspect %s: %w", matches[0].ID[:12], err)
+	}
+	return info, nil
+}
+
+func (d *Docker) matchesName(c container.Summary) bool {
+	if slices.Contains(c.Names, "/"+d.Container) || c.ID == d.Container {
+		return true
+	}
+	return len(d.Container) >= 12 && strings.HasPrefix(c.ID, d.Container)
+}
+
+func firstName(c container.Summary) string {
+	if len(c.Names) > 0 {
+		return c.Names[0]
+	}
+	return c.ID
+}
+
+// Signal sends sig to the container's main process, the hot restarter.
+func (d *Docker) Signal(ctx context.Context, sig syscall.Signal) error {
+	info, err := d.Find(ctx)
+	if err != nil {
+		return err
+	}
+	if !info.State.Running {
+		return fmt.Errorf("%s is not running (%s, exit code %d)", d.Describe(), info.State.Status, info.State.ExitCode)
+	}
+	if info.State.Paused {
+		return fmt.Errorf("%s is paused", d.Describe())
+	}
+	name := "SIG" + strings.ToUpper(strings.TrimPrefix(unix2name(sig), "SIG"))
+	if err := d.cli.ContainerKill(ctx, info.ID, name); err != nil {
+		return fmt.Errorf("send %s to %s: %w", name, d.Describe(), err)
+	}
+	return nil
+}
+
+func unix2name(sig syscall.Signal) string {
+	switch sig {
+	case syscall.SIGHUP:
+		return "HUP"
+	case syscall.SIGUSR1:
+		return "USR1"
+	case syscall.SIGUSR2:
+		return "USR2"
+	case syscall.SIGTERM:
+		return "TERM"
+	case syscall.SIGINT:
+		return "INT"
+	case syscall.SIGQUIT:
+		return "QUIT"
+	}
+	return fmt.Sprint(int(sig))
+}
+
+// LogsSince returns the container's log lines since t, at most max of the
+// last ones (max <= 0: all).
+func (d *Docker) LogsSince(ctx context.Context, since time.Time, max int) []string {
+	info, err := d.Find(ctx)
+	if err != nil {
+		return nil
+	}
+	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true}
+	if !since.IsZero() {
+		opts.Since = since.Format(time.RFC3339Nano)
+	}
+	if max > 0 {
+		opts.Tail = fmt.Sprint(max)
+	}
+	rc, err := d.cli.ContainerLogs(ctx, info.ID, opts)
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	if info.Config != nil && info.Config.Tty {
+		_, _ = io.Copy(&buf, rc)
+	} else {
+		_, _ = stdcopy.StdCopy(&buf, &buf, rc)
+	}
+	return splitLines(buf.String())
+}
+
+func splitLines(s string) []string {
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		if l := strings.TrimRight(sc.Text(), "\r"); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// Watchdog reports, as soon as it shows, that the restart failed: the
+// container stopped, or its restarter logged that the new child exited.
+func (d *Docker) Watchdog(since time.Time) Watchdog {
+	return func(ctx context.Context) error {
+		info, err := d.Find(ctx)
+		if err != nil {
+			return err
+		}
+		if !info.State.Running {
+			return &StoppedError{Target: d.Describe(), Status: info.State.Status, ExitCode: info.State.ExitCode}
+		}
+		return childFailure(d.LogsSince(ctx, since, 0))
+	}
+}
+
+// StoppedError says the target stopped during a reload.
+type StoppedError struct {
+	Target   string
+	Status   string
+	ExitCode int
+}
+
+func (e *StoppedError) Error() string {
+	return fmt.Sprintf("%s stopped (%s, exit code %d)", e.Target, e.Status, e.ExitCode)
+}
+
+// Mounts maps the container's bind-mount destinations to their host sources.
+func (d *Docker) Mounts(ctx context.Context) (map[string]string, error) {
+	info, err := d.Find(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for _, mt := range info.Mounts {
+		if mt.Type == "bind" {
+			m[mt.Destination] = mt.Source
+		}
+	}
+	return m, nil
+}
+
+// EnvoyValidate runs the container's own Envoy in validate mode on its
+// bootstrap: it binds no port and does not hot-restart, so it is safe
+// beside the running Envoy, and it knows the extensions that build has.
+func (d *Docker) EnvoyValidate(ctx context.Context) (ok bool, output []string, err error) {
+	info, err := d.Find(ctx)
+	if err != nil {
+		return false, nil, err
+	}
+	cmd := d.EnvoyCommand
+	if len(cmd) == 0 {
+		if cmd, err = validateCommand(append(append([]string{}, info.Config.Entrypoint...), info.Config.Cmd...)); err != nil {
+			return false, nil, err
+		}
+	}
+	exec, err := d.cli.ContainerExecCreate(ctx, info.ID, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
+	if err != nil {
+		return false, nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), err)
+	}
+	att, err := d.cli.ContainerExecAttach(ctx, exec.ID, container.ExecAttachOptions{})
+	if err != nil {
+		return false, nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), err)
+	}
+	var buf bytes.Buffer
+	_, _ = stdcopy.StdCopy(&buf, &buf, att.Reader)
+	att.Close()
+	res, err := d.cli.ContainerExecInspect(ctx, exec.ID)
+	if err != nil {
+		return false, nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), err)
+	}
+	return res.ExitCode == 0, splitLines(buf.String()), nil
+}
+
+// validateCommand derives `envoy --mode validate -c PATH` from a container's
+// command line: the Envoy binary (after a hot restarter's "--", if any) and
+// its -c / --config-path argument.
+func validateCommand(argv []string) ([]string, error) {
+	if i := slices.Index(argv, "--"); i >= 0 {
+		argv = argv[i+1:]
+	}
+	bin, config := "", ""
+	for i, a := range argv {
+		switch {
+		case bin == "" && path.Base(a) == "envoy":
+			bin = a
+		case (a == "-c" || a == "--config-path") && i+1 < len(argv):
+			config = argv[i+1]
+		case strings.HasPrefix(a, "--config-path="):
+			config = strings.TrimPrefix(a, "--config-path=")
+		}
+	}
+	if bin == "" || config == "" {
+		return nil, fmt.Errorf("cannot find the envoy binary and its -c path in the container's command %q; set validate.envoy_command", strings.Join(argv, " "))
+	}
+	return []string{bin, "--mode", "validate", "-c", config}, nil
+}
