@@ -6,12 +6,23 @@ STATICCHECK_VERSION := v0.8.2
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test unit lint vet staticcheck bench fuzz generate clean
+STANDIN_IMAGE ?= envoy-reloader-standin:dev
+
+.PHONY: all build test unit lint vet staticcheck bench fuzz generate clean image-standin
 
 all: build
 
+## build: the reloader and the hot restarter, static.
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/envoy-reloader ./cmd/envoy-reloader
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/envoy-hot-restarter ./cmd/envoy-hot-restarter
+
+## image-standin: the stand-in Envoy image (tests, offline `make dev`), FROM scratch.
+image-standin:
+	rm -rf bin/standin-image && mkdir -p bin/standin-image
+	CGO_ENABLED=0 $(GO) build -ldflags '-s -w' -o bin/standin-image/envoy-hot-restarter ./cmd/envoy-hot-restarter
+	CGO_ENABLED=0 $(GO) build -ldflags '-s -w' -o bin/standin-image/envoy ./internal/envoytest/cmd/envoy
+	docker build -q -t $(STANDIN_IMAGE) -f e2e/standin.Dockerfile bin/standin-image
 
 ## test: vet, staticcheck and every test with the race detector.
 test: lint unit

@@ -92,8 +92,11 @@ func (a *Admin) get(ctx context.Context, path string) ([]byte, error) {
 	return body, nil
 }
 
-// IsRefused reports whether err is a refused connection: nothing listens on
-// the admin address.
+// IsRefused reports whether err means nothing listens on the admin address.
+// Through a port Docker publishes, its proxy accepts the connection and then
+// resets or closes it when nothing listens inside the container, so those
+// count too on a fresh connection.
 func IsRefused(err error) bool {
-	return errors.Is(err, syscall.ECONNREFUSED)
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }

@@ -168,9 +168,10 @@ func (d *Docker) LogsSince(ctx context.Context, since time.Time, max int) []stri
 	if err != nil {
 		return nil
 	}
-	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true}
+	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true}
 	if !since.IsZero() {
-		opts.Since = since.Format(time.RFC3339Nano)
+		// The API's since is coarse; lines are filtered by their own timestamps below.
+		opts.Since = since.Add(-time.Second).Format(time.RFC3339Nano)
 	}
 	if max > 0 {
 		opts.Tail = fmt.Sprint(max)
@@ -186,7 +187,15 @@ func (d *Docker) LogsSince(ctx context.Context, since time.Time, max int) []stri
 	} else {
 		_, _ = stdcopy.StdCopy(&buf, &buf, rc)
 	}
-	return splitLines(buf.String())
+	var lines []string
+	for _, l := range splitLines(buf.String()) {
+		stamp, text, _ := strings.Cut(l, " ")
+		if t, err := time.Parse(time.RFC3339Nano, stamp); err == nil && t.Before(since) {
+			continue
+		}
+		lines = append(lines, text)
+	}
+	return lines
 }
 
 func splitLines(s string) []string {

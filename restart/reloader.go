@@ -93,7 +93,7 @@ func (h *HotRestart) Reload(ctx context.Context, ev *Event) {
 	}
 
 	start := time.Now()
-	signalled := start.Add(-time.Second) // log timestamps have coarse precision
+	signalled := start.Add(-50 * time.Millisecond) // a margin for the daemon's clock
 	if err := h.Target.Signal(ctx, h.Signal); err != nil {
 		ev.SignalMs = Millis(time.Since(start))
 		fail(err, "")

@@ -1,0 +1,268 @@
+// Package e2e tests envoy-reloader end to end against a real Docker Engine,
+// with the stand-in Envoy image (FROM scratch, built here, nothing pulled).
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/client"
+
+	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
+	"github.com/envoy-reloader/envoy-reloader/restart"
+)
+
+const image = "envoy-reloader-standin:dev"
+
+var (
+	// dockerProblem is why Docker cannot be used, or "" when it can.
+	dockerProblem string
+	reloaderBin   string
+	repoRoot      string
+)
+
+func TestMain(m *testing.M) {
+	wd, _ := os.Getwd()
+	repoRoot = filepath.Dir(wd)
+	dockerProblem = checkDocker()
+	if dockerProblem == "" {
+		if err := buildAll(); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e setup:", err)
+			os.Exit(1)
+		}
+	} else if os.Getenv("E2E_REQUIRED") == "1" {
+		fmt.Fprintf(os.Stderr, "e2e: E2E_REQUIRED=1 but %s\n", dockerProblem)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if reloaderBin != "" {
+		_ = os.RemoveAll(filepath.Dir(reloaderBin))
+	}
+	os.Exit(code)
+}
+
+func checkDocker() string {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return fmt.Sprintf("no Docker client: %v", err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := cli.Ping(ctx); err != nil {
+		return fmt.Sprintf("no Docker daemon answers (%v)", err)
+	}
+	return ""
+}
+
+// buildAll builds the stand-in image and the reloader binary.
+func buildAll() error {
+	cmd := exec.Command("make", "image-standin")
+	cmd.Dir = repoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("make image-standin: %v\n%s", err, out)
+	}
+	dir, err := os.MkdirTemp("", "e2e-bin-")
+	if err != nil {
+		return err
+	}
+	reloaderBin = filepath.Join(dir, "envoy-reloader")
+	cmd = exec.Command("go", "build", "-o", reloaderBin, "./cmd/envoy-reloader")
+	cmd.Dir = repoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return nil
+}
+
+func requireDocker(t *testing.T) {
+	t.Helper()
+	if dockerProblem != "" {
+		t.Skipf("skipping: %s (set E2E_REQUIRED=1 to make this a failure)", dockerProblem)
+	}
+}
+
+func docker(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("docker", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// containerConfig is a bootstrap for the container: admin on 9901 and a
+// listener on 10000, plus listeners on extraPorts.
+func containerConfig(cluster string, extraPorts ...int) string {
+	return strings.ReplaceAll(envoytest.Config(9901, cluster, append([]int{10000}, extraPorts...)...), "127.0.0.1", "0.0.0.0")
+}
+
+// envoyContainer is a running stand-in container with its config on the host.
+type envoyContainer struct {
+	name         string
+	dir          string
+	config       string
+	adminPort    int
+	listenerPort int
+	admin        *restart.Admin
+}
+
+func uniqueName(prefix string) string {
+	return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()%1_000_000_000)
+}
+
+func runEnvoy(t *testing.T, name string) *envoyContainer {
+	t.Helper()
+	c := &envoyContainer{name: name, dir: t.TempDir()}
+	c.config = filepath.Join(c.dir, "envoy.yaml")
+	writeFile(t, c.config, containerConfig("backend"))
+	docker(t, "run", "-d", "--name", name, "-p", "127.0.0.1::9901", "-p", "127.0.0.1::10000", "-v", c.dir+":/etc/envoy", image)
+	t.Cleanup(func() {
+		if t.Failed() {
+			out, _ := exec.Command("docker", "logs", name).CombinedOutput()
+			t.Logf("logs of %s:\n%s", name, out)
+		}
+		_ = exec.Command("docker", "rm", "-f", name).Run()
+	})
+	c.adminPort = hostPort(t, name, "9901")
+	c.listenerPort = hostPort(t, name, "10000")
+	var err error
+	if c.admin, err = restart.NewAdmin("http://127.0.0.1:"+strconv.Itoa(c.adminPort), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	c.waitEpoch(t, 0)
+	return c
+}
+
+func hostPort(t *testing.T, name, port string) int {
+	t.Helper()
+	out := docker(t, "port", name, port)
+	line := strings.Split(out, "\n")[0]
+	p, err := strconv.Atoi(line[strings.LastIndexByte(line, ':')+1:])
+	if err != nil {
+		t.Fatalf("docker port %s %s: %q", name, port, out)
+	}
+	return p
+}
+
+// waitEpoch waits until admin reports epoch LIVE on a fresh connection.
+func (c *envoyContainer) waitEpoch(t *testing.T, epoch uint32) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		info, err := c.admin.ServerInfo(context.Background())
+		if err == nil && restart.Epoch(info) == epoch && info.GetState().String() == "LIVE" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never reported epoch %d LIVE (last: %v, %v)", c.name, epoch, info, err)
+		}
+		time.Sleep(50 * time.Millisecond) // the container starts; there is no event to wait on
+	}
+}
+
+func (c *envoyContainer) epoch(t *testing.T) uint32 {
+	t.Helper()
+	info, err := c.admin.ServerInfo(context.Background())
+	if err != nil {
+		t.Fatalf("admin of %s: %v", c.name, err)
+	}
+	return restart.Epoch(info)
+}
+
+// hups counts the SIGHUPs the container's restarter received.
+func (c *envoyContainer) hups(t *testing.T) int {
+	return strings.Count(docker(t, "logs", c.name), "got SIGHUP")
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// reloader is a running `envoy-reloader watch --log-format json`.
+type reloader struct {
+	cmd    *exec.Cmd
+	events chan map[string]any
+}
+
+func startReloader(t *testing.T, c *envoyContainer, extraYAML string) *reloader {
+	t.Helper()
+	writeFile(t, filepath.Join(c.dir, "reloader.yaml"), fmt.Sprintf(`bootstrap: envoy.yaml
+target:
+  container: %s
+admin:
+  url: http://127.0.0.1:%d
+watch:
+  debounce: 50ms
+confirm:
+  timeout: 10s
+%s`, c.name, c.adminPort, extraYAML))
+	r := &reloader{cmd: exec.Command(reloaderBin, "watch", "--log-format", "json"), events: make(chan map[string]any, 100)}
+	r.cmd.Dir = c.dir
+	stdout, err := r.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.cmd.Stderr = os.Stderr
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.cmd.Process.Kill(); _ = r.cmd.Wait() })
+	go func() {
+		defer close(r.events)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil {
+				r.events <- m
+			}
+		}
+	}()
+	r.wait(t, "watching")
+	return r
+}
+
+func (r *reloader) wait(t *testing.T, event string) map[string]any {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case m, ok := <-r.events:
+			if !ok {
+				t.Fatalf("the reloader exited before a %q event", event)
+			}
+			if m["event"] == event {
+				return m
+			}
+		case <-timeout:
+			t.Fatalf("no %q event in 30s", event)
+		}
+	}
+}
+
+func num(m map[string]any, key string) float64 {
+	v, _ := m[key].(float64)
+	return v
+}
+
+func logLines(m map[string]any) string {
+	lines, _ := m["envoy_log"].([]any)
+	var b strings.Builder
+	for _, l := range lines {
+		fmt.Fprintln(&b, l)
+	}
+	return b.String()
+}
