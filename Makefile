@@ -8,7 +8,7 @@ LDFLAGS     := -s -w -X main.version=$(VERSION)
 
 STANDIN_IMAGE ?= envoy-reloader-standin:dev
 
-.PHONY: all build test unit lint vet staticcheck bench fuzz generate clean image-standin
+.PHONY: all build test unit lint vet staticcheck bench fuzz generate clean image-standin dev dev-down
 
 all: build
 
@@ -16,6 +16,14 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/envoy-reloader ./cmd/envoy-reloader
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/envoy-hot-restarter ./cmd/envoy-hot-restarter
+
+## dev: build, start the example stack (examples/compose) and watch its envoy.yaml.
+dev: build
+	bash examples/compose/dev.sh
+
+## dev-down: stop the example stack.
+dev-down:
+	cd examples/compose && (docker compose version >/dev/null 2>&1 && docker compose -p envoy-reloader-example down || docker-compose -p envoy-reloader-example down)
 
 ## image-standin: the stand-in Envoy image (tests, offline `make dev`), FROM scratch.
 image-standin:

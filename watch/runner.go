@@ -241,6 +241,7 @@ func (r *runner) handle(ev fsnotify.Event) {
 	case r.probes[name] != "":
 		if ev.Has(fsnotify.Create) {
 			dir := r.probes[name]
+			r.w.log.Debug("file event", "event", "file", "op", op, "path", name, "decision", "probe seen: file events work in "+dir)
 			delete(r.probes, name)
 			_ = os.Remove(name)
 			if len(r.probes) == 0 {
@@ -248,7 +249,6 @@ func (r *runner) handle(ev fsnotify.Event) {
 				r.probeTimer = nil
 				r.w.markReady()
 			}
-			r.w.log.Debug("file event", "event", "file", "op", op, "path", name, "decision", "probe seen: file events work in "+dir)
 		}
 		return
 	case strings.HasPrefix(filepath.Base(name), probePrefix):
