@@ -40,6 +40,10 @@ type Settings struct {
 	// where they are here, relative to reloader.yaml; empty derives it from
 	// the container's bind mounts.
 	Paths map[string]string `mapstructure:"paths"`
+	// Notify raises a desktop notification (notify-send) when a reload
+	// fails; NotifySuccess also when one is confirmed.
+	Notify        bool `mapstructure:"notify"`
+	NotifySuccess bool `mapstructure:"notify_success"`
 
 	// File is the reloader.yaml read ("" when none was), and Dir the
 	// directory relative paths are resolved from.

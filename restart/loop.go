@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 	"github.com/envoy-reloader/envoy-reloader/watch"
 )
@@ -44,6 +46,9 @@ type Loop struct {
 	Notify func(Notice)
 
 	watcher *watch.Watcher
+	// applied is the last bootstrap Envoy runs (or, in a dry run, would
+	// run), to say what each reload changes.
+	applied *bootstrapv3.Bootstrap
 }
 
 // ErrBootstrapMissing is returned when the bootstrap does not exist at start.
@@ -65,6 +70,9 @@ func (l *Loop) Run(ctx context.Context) error {
 		first.Result = ResultInvalid
 	}
 	first.TotalMs = *first.ValidateMs
+	if res.Valid() {
+		l.applied = res.Bootstrap
+	}
 	l.Report(first)
 
 	w, err := watch.New(l.watchFiles(res), l.Patterns, l.WatchOptions)
@@ -117,6 +125,14 @@ func (l *Loop) handle(ctx context.Context, b watch.Batch) {
 	ev := l.Pipeline.Run(ctx, b.Files())
 	if ctx.Err() != nil && ev.Result == ResultFailed {
 		return // interrupted by shutdown, not a failure of Envoy's
+	}
+	if (ev.Result == ResultOK || ev.Result == ResultDryRun) && ev.Bootstrap != nil {
+		if l.applied != nil {
+			for _, c := range bootstrap.Diff(l.applied, ev.Bootstrap.Bootstrap) {
+				ev.Changes = append(ev.Changes, c.String())
+			}
+		}
+		l.applied = ev.Bootstrap.Bootstrap
 	}
 	l.Report(ev)
 	if ev.Bootstrap != nil {

@@ -229,3 +229,17 @@ func TestMissingBootstrapAtStartIsAnError(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+func TestReloadSaysWhatChanged(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "envoy.yaml")
+	writeFile(t, file, config("v1"))
+	h := startLoop(t, file, nil)
+	writeFile(t, file, config("v1")+"  - name: added\n    connect_timeout: 1s\n")
+	if ev := h.nextEvent(t); strings.Join(ev.Changes, " ") != "+cluster added" {
+		t.Fatalf("changes %q", ev.Changes)
+	}
+	writeFile(t, file, config("v2"))
+	if ev := h.nextEvent(t); strings.Join(ev.Changes, " ") != "-cluster added -cluster v1 +cluster v2" {
+		t.Fatalf("changes %q", ev.Changes)
+	}
+}

@@ -44,6 +44,9 @@ type Event struct {
 	Hint     string   `json:"hint,omitempty"`
 	EnvoyLog []string `json:"envoy_log,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
+	// Changes are the clusters, listeners and routes this reload added (+),
+	// removed (-) or modified (~), e.g. "+cluster backend-v2".
+	Changes []string `json:"changes,omitempty"`
 
 	// Bootstrap is the validated config, for callers; not serialised.
 	Bootstrap *bootstrap.Result `json:"-"`

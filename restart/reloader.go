@@ -112,8 +112,10 @@ func (h *HotRestart) Reload(ctx context.Context, ev *Event) {
 	if err == nil {
 		epoch := Epoch(info)
 		ev.Epoch = &epoch
-		if w := coldStartWarning(beforeInfo, info); w != "" {
-			ev.Warnings = append(ev.Warnings, w)
+		for _, w := range []string{coldStartWarning(beforeInfo, info), drainWindowWarning(beforeInfo, epoch)} {
+			if w != "" {
+				ev.Warnings = append(ev.Warnings, w)
+			}
 		}
 		return
 	}
@@ -167,6 +169,24 @@ func hintFor(lines []string) string {
 		}
 	}
 	return ""
+}
+
+// drainWindowWarning: Envoy keeps two generations, so starting epoch N+1
+// ends epoch N-1; if N-1 was still draining (N became live less than the
+// drain time ago, and the parent shutdown time has not ended it yet), its
+// connections are cut (envoyproxy/envoy#15099).
+func drainWindowWarning(before *adminv3.ServerInfo, epoch uint32) string {
+	if before == nil || epoch < 2 {
+		return ""
+	}
+	opts := before.GetCommandLineOptions()
+	window := min(opts.GetDrainTime().AsDuration(), opts.GetParentShutdownTime().AsDuration())
+	live := before.GetUptimeCurrentEpoch().AsDuration()
+	if live >= window {
+		return ""
+	}
+	return fmt.Sprintf("epoch %d was live only %s, inside its parent's drain window (%s): this restart ended epoch %d early and cut its connections (envoyproxy/envoy#15099)",
+		epoch-1, live, window, epoch-2)
 }
 
 // coldStartWarning: an epoch whose uptime over all epochs is not above its

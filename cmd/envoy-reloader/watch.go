@@ -26,6 +26,7 @@ var watchFlagKeys = map[string]string{
 	"max-wait":  "watch.max_wait",
 	"poll":      "watch.poll",
 	"strict":    "validate.strict",
+	"notify":    "notify",
 }
 
 func newWatchCmd(g *globalFlags) *cobra.Command {
@@ -58,7 +59,19 @@ an invalid one is reported and never reaches Envoy. Ctrl-C stops it.`,
 	f.Duration("max-wait", 0, "reload at the latest this long after the first change (default 2s)")
 	f.String("poll", "", "auto, off, or a polling interval such as 500ms (default auto)")
 	f.Bool("strict", false, "treat typed_config types unknown to go-control-plane as errors")
+	f.Bool("notify", false, "desktop notification (notify-send) when a reload fails")
 	return cmd
+}
+
+// spinningReloader shows a spinner on a terminal while a reload waits.
+type spinningReloader struct {
+	restart.Reloader
+	p *report.Printer
+}
+
+func (s spinningReloader) Reload(ctx context.Context, ev *restart.Event) {
+	defer s.p.StartSpinner("waiting for the new epoch to be live…")()
+	s.Reloader.Reload(ctx, ev)
 }
 
 func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose, dryRun bool, stderr io.Writer) error {
@@ -74,7 +87,12 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 			return err
 		}
 		defer setup.close()
-		reloader, hostPath = setup.reloader, setup.hostPath
+		reloader, hostPath = spinningReloader{setup.reloader, p}, setup.hostPath
+	}
+	onReload := p.Reload
+	if s.Notify || s.NotifySuccess {
+		notifier := report.NewNotifier(s.NotifySuccess)
+		onReload = func(ev restart.Event) { p.Reload(ev); notifier.Reload(ev) }
 	}
 	loop := &restart.Loop{
 		Pipeline: &restart.Pipeline{
@@ -88,7 +106,7 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 			Logger: watchLogger(p, verbose, stderr),
 		},
 		HostPath: hostPath,
-		Report:   p.Reload,
+		Report:   onReload,
 		Notify:   p.Notice,
 	}
 	for _, pattern := range s.Watch.Extra {

@@ -2,8 +2,10 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
@@ -18,6 +20,9 @@ func (p *Printer) Reload(ev restart.Event) {
 		return
 	}
 	fmt.Fprintf(p.W, "%s %s  %s\n", ev.Time.Format("15:04:05"), fileLabel(ev.Files), p.outcome(ev))
+	if len(ev.Changes) > 0 {
+		fmt.Fprintf(p.W, "    %s\n", strings.Join(ev.Changes, " "))
+	}
 	p.Diagnostics(ev.Diagnostics, "    ")
 	for _, w := range ev.Warnings {
 		fmt.Fprintf(p.W, "    %s %s\n", p.paint(yellow, "warning:"), w)
@@ -41,7 +46,7 @@ func (p *Printer) outcome(ev restart.Event) string {
 		if ev.Epoch != nil {
 			epoch = fmt.Sprintf(" epoch %d", *ev.Epoch)
 		}
-		return p.paint(green, fmt.Sprintf("✓%s live in %s", epoch, ms(ev.TotalMs))) + phases
+		return p.paint(green, fmt.Sprintf("✓%s live in %s", epoch, formatMs(ev.TotalMs))) + phases
 	case ev.Result == restart.ResultDryRun:
 		return p.paint(green, "✓ valid") + withWarnings(warns) + " — dry run, not reloaded" + phases
 	case ev.Result == restart.ResultInvalid:
@@ -51,7 +56,7 @@ func (p *Printer) outcome(ev restart.Event) string {
 		}
 		return p.paint(red, what) + withWarnings(warns) + phases
 	default:
-		return p.paint(red, fmt.Sprintf("✗ failed after %s: %s", ms(ev.TotalMs), ev.Error)) + phases
+		return p.paint(red, fmt.Sprintf("✗ failed after %s: %s", formatMs(ev.TotalMs), ev.Error)) + phases
 	}
 }
 
@@ -80,11 +85,11 @@ func phaseList(ev restart.Event) string {
 		name string
 		ms   *float64
 	}{
-		{"validate", ev.ValidateMs}, {"envoy --mode validate", ev.EnvoyValidateMs},
+		{"validate", ev.ValidateMs}, {"envoy validate", ev.EnvoyValidateMs},
 		{"signal", ev.SignalMs}, {"confirm", ev.ConfirmMs},
 	} {
 		if ph.ms != nil {
-			parts = append(parts, ph.name+" "+ms(*ph.ms))
+			parts = append(parts, ph.name+" "+formatMs(*ph.ms))
 		}
 	}
 	if len(parts) == 0 {
@@ -94,10 +99,10 @@ func phaseList(ev restart.Event) string {
 }
 
 // ms renders milliseconds the way people read them: 0.4ms, 12ms, 1.5s.
-func ms(v float64) string {
+func formatMs(v float64) string {
 	switch {
 	case v < 10:
-		return fmt.Sprintf("%.1fms", v)
+		return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) + "ms"
 	case v < 1000:
 		return fmt.Sprintf("%.0fms", v)
 	}

@@ -36,12 +36,15 @@ type Printer struct {
 	Format Format
 	// Color turns on ANSI colours for text.
 	Color bool
+	// Terminal allows live output (the spinner) that only a terminal shows well.
+	Terminal bool
 }
 
 // NewPrinter returns a printer for w, with colour when w is a terminal and
 // NO_COLOR is unset (https://no-color.org).
 func NewPrinter(w io.Writer, format Format) *Printer {
-	return &Printer{W: w, Format: format, Color: format == Text && IsTerminal(w) && os.Getenv("NO_COLOR") == ""}
+	tty := IsTerminal(w)
+	return &Printer{W: w, Format: format, Terminal: tty, Color: format == Text && tty && os.Getenv("NO_COLOR") == ""}
 }
 
 // IsTerminal reports whether w is a character device such as a terminal.

@@ -1,0 +1,52 @@
+package report
+
+import (
+	"fmt"
+	"os/exec"
+
+	"github.com/envoy-reloader/envoy-reloader/restart"
+)
+
+// Notifier raises desktop notifications through notify-send where it is
+// installed; elsewhere it does nothing, silently.
+type Notifier struct {
+	// Success also notifies confirmed reloads, not only failures.
+	Success bool
+	command string
+}
+
+// NewNotifier finds notify-send on PATH.
+func NewNotifier(success bool) *Notifier {
+	path, _ := exec.LookPath("notify-send")
+	return &Notifier{Success: success, command: path}
+}
+
+// Reload notifies about one reload attempt when it failed (or, with
+// Success, when it was confirmed).
+func (n *Notifier) Reload(ev restart.Event) {
+	if n == nil || n.command == "" || ev.Event != "reload" {
+		return
+	}
+	var title, body, urgency string
+	switch ev.Result {
+	case restart.ResultInvalid, restart.ResultFailed:
+		title, urgency = "Envoy config not applied", "critical"
+		body = ev.Error
+		for _, d := range ev.Diagnostics {
+			if body == "" && d.Severity == "error" {
+				body = d.String()
+			}
+		}
+	case restart.ResultOK:
+		if !n.Success || ev.Epoch == nil {
+			return
+		}
+		title, urgency, body = fmt.Sprintf("Envoy epoch %d live", *ev.Epoch), "low", fileLabel(ev.Files)
+	default:
+		return
+	}
+	cmd := exec.Command(n.command, "--app-name=envoy-reloader", "--urgency="+urgency, title, body)
+	if cmd.Start() == nil {
+		go func() { _ = cmd.Wait() }() // reaped, never blocking the reload loop
+	}
+}
