@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/envoy-reloader/envoy-reloader/config"
+)
+
+// cli runs the reloader binary in dir and returns its status and output.
+func cli(t *testing.T, dir string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(reloaderBin, args...)
+	cmd.Dir = dir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), out.String()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, out.String()
+}
+
+// requireNoOtherEnvoys: init's answer depends on every container running
+// on this Docker Engine, so these tests need it free of other Envoys.
+func requireNoOtherEnvoys(t *testing.T) {
+	t.Helper()
+	if out := docker(t, "ps", "--format", "{{.Names}} {{.Image}}"); strings.Contains(strings.ToLower(out), "envoy") {
+		t.Fatalf("other Envoy containers run on this Docker Engine; stop them first:\n%s", out)
+	}
+}
+
+func TestInitWritesAWorkingConfigForTheOneEnvoy(t *testing.T) {
+	requireDocker(t)
+	requireNoOtherEnvoys(t)
+	c := runEnvoy(t, uniqueName("envoy-init"))
+	dir := t.TempDir()
+	code, out := cli(t, dir, "init")
+	if code != 0 || !strings.Contains(out, "wrote reloader.yaml for "+c.name) {
+		t.Fatalf("init: exit %d\n%s", code, out)
+	}
+	s, err := config.Load(config.Options{File: filepath.Join(dir, "reloader.yaml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Target.Container != c.name || s.BootstrapPath() != c.config || s.Admin.URL != c.admin.URL() {
+		t.Fatalf("settings %+v; want container %s, bootstrap %s, admin %s", s, c.name, c.config, c.admin.URL())
+	}
+	// The file it wrote drives a confirmed hot restart as it is.
+	writeFile(t, c.config, containerConfig("after-init"))
+	if code, out := cli(t, dir, "restart"); code != 0 || !strings.Contains(out, "epoch 1 live") {
+		t.Fatalf("restart with the generated config: exit %d\n%s", code, out)
+	}
+}
+
+func TestInitListsSeveralCandidates(t *testing.T) {
+	requireDocker(t)
+	requireNoOtherEnvoys(t)
+	a := runEnvoy(t, uniqueName("envoy-init-a"))
+	b := runEnvoy(t, uniqueName("envoy-init-b"))
+	dir := t.TempDir()
+	code, out := cli(t, dir, "init")
+	if code != 1 || !strings.Contains(out, a.name) || !strings.Contains(out, b.name) || !strings.Contains(out, "--container") {
+		t.Fatalf("init with two Envoys: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "reloader.yaml")); err == nil {
+		t.Fatal("init wrote a file without a clear answer")
+	}
+	if code, out := cli(t, dir, "init", "--container", b.name); code != 0 || !strings.Contains(out, b.name) {
+		t.Fatalf("init --container: exit %d\n%s", code, out)
+	}
+}
+
+func TestInitNeverOverwritesWithoutForce(t *testing.T) {
+	requireDocker(t)
+	requireNoOtherEnvoys(t)
+	c := runEnvoy(t, uniqueName("envoy-init"))
+	dir := t.TempDir()
+	mine := "# my own settings\nbootstrap: mine.yaml\n"
+	writeFile(t, filepath.Join(dir, "reloader.yaml"), mine)
+	code, out := cli(t, dir, "init")
+	if got, _ := os.ReadFile(filepath.Join(dir, "reloader.yaml")); code != 2 || string(got) != mine || !strings.Contains(out, "--force") {
+		t.Fatalf("init over an existing file: exit %d, file %q\n%s", code, got, out)
+	}
+	if code, out := cli(t, dir, "init", "--force"); code != 0 {
+		t.Fatalf("init --force: exit %d\n%s", code, out)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "reloader.yaml")); !strings.Contains(string(got), "container: "+c.name) {
+		t.Fatalf("--force did not write the new settings:\n%s", got)
+	}
+}

@@ -1,0 +1,179 @@
+package restart
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+)
+
+// Candidate is a running container that looks like an Envoy to reload.
+type Candidate struct {
+	Name    string
+	ID      string
+	Image   string
+	Service string // compose service, when Compose runs it
+	Project string
+	// ConfigPath is the bootstrap as the container sees it (-c), and
+	// HostConfig where it is here, through a bind mount ("" if not mounted).
+	ConfigPath string
+	HostConfig string
+	// AdminURL is the admin endpoint as published on this machine ("" when
+	// admin is not published); AdminPort is admin's port in the container.
+	AdminURL  string
+	AdminPort int
+	// HotRestarter is true when the command passes --restart-epoch, so
+	// SIGHUP to the container starts a new epoch.
+	HotRestarter bool
+}
+
+// Discover lists the running containers whose image is Envoy or whose
+// command holds --restart-epoch.
+func (d *Docker) Discover(ctx context.Context) ([]Candidate, error) {
+	list, err := d.cli.ContainerList(ctx, container.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var out []Candidate
+	for _, c := range list {
+		restarts := strings.Contains(c.Command, "--restart-epoch")
+		if !restarts && !strings.Contains(strings.ToLower(c.Image), "envoy") {
+			continue
+		}
+		info, err := d.cli.ContainerInspect(ctx, c.ID)
+		if err != nil || info.Config == nil {
+			continue
+		}
+		out = append(out, candidateOf(info, restarts))
+	}
+	slices.SortFunc(out, func(a, b Candidate) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+func candidateOf(info container.InspectResponse, restarts bool) Candidate {
+	c := Candidate{
+		Name: strings.TrimPrefix(info.Name, "/"), ID: info.ID, Image: info.Config.Image,
+		Service: info.Config.Labels[composeServiceLabel], Project: info.Config.Labels[composeProjectLabel],
+		HotRestarter: restarts,
+	}
+	argv := append([]string{info.Path}, info.Args...)
+	if cmd, err := validateCommand(argv); err == nil {
+		c.ConfigPath = cmd[len(cmd)-1]
+	}
+	mounts := PathMap{}
+	for _, m := range info.Mounts {
+		if m.Type == "bind" {
+			mounts[m.Destination] = m.Source
+		}
+	}
+	if host, ok := mounts.HostPath(c.ConfigPath); ok {
+		c.HostConfig = host
+	}
+	c.AdminPort = 9901
+	if c.HostConfig != "" {
+		if res, err := bootstrap.LoadFile(c.HostConfig, bootstrap.Options{}); err == nil {
+			if p := res.Bootstrap.GetAdmin().GetAddress().GetSocketAddress().GetPortValue(); p != 0 {
+				c.AdminPort = int(p)
+			}
+		}
+	}
+	if info.NetworkSettings != nil {
+		for port, bindings := range info.NetworkSettings.Ports {
+			if port.Int() != c.AdminPort || port.Proto() != "tcp" || len(bindings) == 0 {
+				continue
+			}
+			host := bindings[0].HostIP
+			if host == "" || host == "0.0.0.0" || host == "::" {
+				host = "127.0.0.1"
+			}
+			c.AdminURL = "http://" + net.JoinHostPort(host, bindings[0].HostPort)
+		}
+	}
+	return c
+}
+
+// Describe is a one-line summary of the candidate, for choices.
+func (c Candidate) Describe() string {
+	s := fmt.Sprintf("%s (image %s", c.Name, c.Image)
+	if c.Service != "" {
+		s += fmt.Sprintf(", compose service %s of project %s", c.Service, c.Project)
+	}
+	if c.ConfigPath != "" {
+		s += ", bootstrap " + c.ConfigPath
+	}
+	return s + ")"
+}
+
+// ReloaderYAML writes a commented reloader.yaml for c, with paths relative
+// to dir, the directory the file goes to.
+func (c Candidate) ReloaderYAML(dir string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# envoy-reloader settings written by `envoy-reloader init` for %s.\n", c.Describe())
+	b.WriteString("# Every key not set here keeps its default; the README lists them all.\n\n")
+	switch {
+	case c.HostConfig != "":
+		fmt.Fprintf(&b, "# The bootstrap the container was started with (-c %s), here through its bind mount.\n", c.ConfigPath)
+		fmt.Fprintf(&b, "bootstrap: %s\n\n", relTo(dir, c.HostConfig))
+	case c.ConfigPath != "":
+		fmt.Fprintf(&b, "# The container reads %s, which is not bind-mounted from this machine:\n", c.ConfigPath)
+		b.WriteString("# mount its directory (-v ./envoy:/etc/envoy) so that edits here reach it.\n")
+		fmt.Fprintf(&b, "bootstrap: %s\n\n", filepath.Base(c.ConfigPath))
+	default:
+		b.WriteString("# No -c argument was found in the container's command; set the bootstrap here.\n")
+		b.WriteString("bootstrap: envoy.yaml\n\n")
+	}
+	b.WriteString("target:\n")
+	if c.Service != "" {
+		b.WriteString("  # Found again by its Compose labels when the container is recreated.\n")
+		fmt.Fprintf(&b, "  compose_service: %s\n  compose_project: %s\n", c.Service, c.Project)
+	} else {
+		fmt.Fprintf(&b, "  container: %s\n", c.Name)
+	}
+	if !c.HotRestarter {
+		b.WriteString("  # The container's command has no --restart-epoch: run Envoy under a hot restarter\n")
+		b.WriteString("  # (envoy-hot-restarter -- envoy ... --restart-epoch {{epoch}}) so SIGHUP hot-restarts it.\n")
+	}
+	b.WriteString("\nadmin:\n")
+	if c.AdminURL != "" {
+		fmt.Fprintf(&b, "  # Envoy's admin port %d, published here.\n  url: %s\n", c.AdminPort, c.AdminURL)
+	} else {
+		fmt.Fprintf(&b, "  # Admin port %d is not published: publish it (-p 127.0.0.1:%d:%d) so the reloader can confirm restarts.\n", c.AdminPort, c.AdminPort, c.AdminPort)
+		fmt.Fprintf(&b, "  url: http://127.0.0.1:%s\n", strconv.Itoa(c.AdminPort))
+	}
+	return b.String()
+}
+
+func relTo(dir, path string) string {
+	if rel, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
+}
+
+// WriteNew writes content to path unless the file exists and force is off.
+func WriteNew(path, content string, force bool) error {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if force {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		if os.IsExist(err) {
+			return fmt.Errorf("%s exists; use --force to overwrite it", path)
+		}
+		return err
+	}
+	if _, err := f.WriteString(content); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
