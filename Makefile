@@ -50,9 +50,11 @@ $(STATICCHECK):
 staticcheck: $(STATICCHECK)
 	$(STATICCHECK) ./...
 
-## bench: Go benchmarks (validation speed, watch latency and idle cost).
-bench:
+## bench: Go benchmarks (validation, watch latency, idle CPU), then the
+## side-by-side comparison of reload methods in Docker (bench-results.json).
+bench: build image-standin
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+	$(GO) run ./e2e/benchcmp -o bench-results.json
 
 ## fuzz: fuzz the bootstrap loader, seeded with the corpus.
 fuzz:

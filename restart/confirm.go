@@ -20,6 +20,17 @@ type Confirmer struct {
 	// may still answer (on an old connection, or on a new one where admin
 	// shares its socket with SO_REUSEPORT), and must never count as new.
 	highest *uint32
+	// lineage is when the Envoy of highest first started (now minus its
+	// uptime_all_epochs): every epoch of one hot-restart lineage reports the
+	// same, and a restarted container reports a later one.
+	lineage time.Time
+}
+
+// lineageSlack absorbs uptimes being whole seconds.
+const lineageSlack = 2 * time.Second
+
+func lineageOf(info *adminv3.ServerInfo) time.Time {
+	return time.Now().Add(-info.GetUptimeAllEpochs().AsDuration())
 }
 
 // Epoch is the epoch part of a ServerInfo.
@@ -35,16 +46,27 @@ var ErrAdminDown = errors.New("admin endpoint down")
 // Before reads the current epoch before a signal: the highest of a few
 // fresh reads and of the last confirmed epoch.
 func (c *Confirmer) Before(ctx context.Context) (*adminv3.ServerInfo, uint32, error) {
+	type read struct {
+		info *adminv3.ServerInfo
+		err  error
+	}
+	reads := make(chan read, 3)
+	for range 3 { // concurrently: each on its own fresh connection
+		go func() {
+			info, err := c.Admin.ServerInfo(ctx)
+			reads <- read{info, err}
+		}()
+	}
 	var best *adminv3.ServerInfo
 	var lastErr error
 	for range 3 {
-		info, err := c.Admin.ServerInfo(ctx)
-		if err != nil {
-			lastErr = err
+		r := <-reads
+		if r.err != nil {
+			lastErr = r.err
 			continue
 		}
-		if best == nil || Epoch(info) > Epoch(best) {
-			best = info
+		if best == nil || Epoch(r.info) > Epoch(best) {
+			best = r.info
 		}
 	}
 	if best == nil && c.highest != nil && IsRefused(lastErr) {
@@ -55,17 +77,35 @@ func (c *Confirmer) Before(ctx context.Context) (*adminv3.ServerInfo, uint32, er
 		return nil, 0, fmt.Errorf("Envoy's admin endpoint %s does not answer: %w", c.Admin.URL(), lastErr)
 	}
 	before := Epoch(best)
+	if c.highest != nil && before < *c.highest && lineageOf(best).After(c.lineage.Add(lineageSlack)) {
+		// A new Envoy (the container restarted): its epochs start again.
+		c.highest = nil
+	}
 	if c.highest != nil && *c.highest > before {
 		before = *c.highest
 	}
-	c.remember(before)
+	c.remember(before, best)
 	return best, before, nil
 }
 
-func (c *Confirmer) remember(epoch uint32) {
+func (c *Confirmer) remember(epoch uint32, info *adminv3.ServerInfo) {
 	if c.highest == nil || epoch > *c.highest {
 		c.highest = &epoch
 	}
+	if info != nil && Epoch(info) == *c.highest {
+		c.lineage = lineageOf(info)
+	}
+}
+
+// restartedSince reports whether info comes from an Envoy started anew
+// (a later lineage than the one remembered) that hot-restarted into an
+// epoch begun after the signal.
+func (c *Confirmer) restartedSince(info *adminv3.ServerInfo, signalled time.Time) bool {
+	if c.highest == nil || Epoch(info) == 0 || !lineageOf(info).After(c.lineage.Add(lineageSlack)) {
+		return false
+	}
+	began := time.Now().Add(-info.GetUptimeCurrentEpoch().AsDuration())
+	return !began.Before(signalled.Add(-lineageSlack))
 }
 
 // ErrNotConfirmed is wrapped by every failure of Wait.
@@ -95,12 +135,19 @@ func (c *Confirmer) Wait(ctx context.Context, before uint32, watchdog Watchdog) 
 	ticker := time.NewTicker(c.Interval)
 	defer ticker.Stop()
 	var fail Failure
-	nextWatchdog := time.Now()
+	signalled := time.Now()
+	nextWatchdog := signalled
 	for {
 		info, err := c.Admin.ServerInfo(ctx)
 		switch {
 		case err == nil && Epoch(info) > before && info.GetState() == adminv3.ServerInfo_LIVE:
-			c.remember(Epoch(info))
+			c.remember(Epoch(info), info)
+			return info, nil, nil
+		case err == nil && info.GetState() == adminv3.ServerInfo_LIVE && c.restartedSince(info, signalled):
+			// The container restarted around the signal: this Envoy's own
+			// epochs count, and one begun after the signal is ours.
+			c.highest = nil
+			c.remember(Epoch(info), info)
 			return info, nil, nil
 		case err == nil && Epoch(info) > before:
 			fail = Failure{Stuck: info.GetState().String()}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
@@ -73,6 +74,9 @@ var ErrNoContainer = errors.New("no container matches the target")
 // (the API's name filter matches substrings, so "envoy" would also find
 // "envoy-2"); an ID matches in full or by a prefix of at least 12 characters.
 func (d *Docker) Find(ctx context.Context) (container.InspectResponse, error) {
+	if d.Service == "" {
+		return d.findByName(ctx)
+	}
 	opts := container.ListOptions{All: true}
 	if d.Service != "" {
 		args := filters.NewArgs(filters.Arg("label", composeServiceLabel+"="+d.Service))
@@ -106,6 +110,23 @@ func (d *Docker) Find(ctx context.Context) (container.InspectResponse, error) {
 	info, err := d.cli.ContainerInspect(ctx, matches[0].ID)
 	if err != nil {
 		return info, fmt.Errorf("inspect %s: %w", matches[0].ID[:12], err)
+	}
+	return info, nil
+}
+
+// findByName asks the Engine for the container in one call: it resolves a
+// full ID, then an exact name, then an ID prefix. The answer is checked, so
+// that only an exact name, the ID or a 12+ character ID prefix is accepted.
+func (d *Docker) findByName(ctx context.Context) (container.InspectResponse, error) {
+	info, err := d.cli.ContainerInspect(ctx, d.Container)
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return info, fmt.Errorf("%w: %s", ErrNoContainer, d.Describe())
+		}
+		return info, fmt.Errorf("inspect %s: %w", d.Describe(), err)
+	}
+	if info.Name != "/"+d.Container && info.ID != d.Container && !(len(d.Container) >= 12 && strings.HasPrefix(info.ID, d.Container)) {
+		return info, fmt.Errorf("%w: %s", ErrNoContainer, d.Describe())
 	}
 	return info, nil
 }
