@@ -145,6 +145,22 @@ func firstName(c container.Summary) string {
 	return c.ID
 }
 
+// Check reports whether the container can take a signal now: the Engine
+// answers, the container exists, runs and is not paused.
+func (d *Docker) Check(ctx context.Context) error {
+	info, err := d.Find(ctx)
+	if err != nil {
+		return err
+	}
+	if !info.State.Running {
+		return fmt.Errorf("%s is not running (%s, exit code %d)", d.Describe(), info.State.Status, info.State.ExitCode)
+	}
+	if info.State.Paused {
+		return fmt.Errorf("%s is paused", d.Describe())
+	}
+	return nil
+}
+
 // Signal sends sig to the container's main process, the hot restarter.
 func (d *Docker) Signal(ctx context.Context, sig syscall.Signal) error {
 	info, err := d.Find(ctx)

@@ -252,3 +252,42 @@ func TestAdminRefusesRedirectsAndOtherSchemes(t *testing.T) {
 		t.Fatalf("error %v, want the redirect refused", err)
 	}
 }
+
+// TestSaveWhileTargetDownIsAppliedOnceWhenBack: a save made while the target
+// cannot be reached is reported, then applied once it answers; a later save
+// made while it is still down replaces it, so nothing is applied twice.
+func TestSaveWhileTargetDownIsAppliedOnceWhenBack(t *testing.T) {
+	e := startLocalEnvoy(t)
+	pidFile := filepath.Join(t.TempDir(), "envoy.pid") // absent: the target is down
+	h := startLoop(t, e.config, &HotRestart{
+		Target: &Process{PIDFile: pidFile}, Signal: syscall.SIGHUP, Confirmer: e.confirmer(),
+	})
+	writeFile(t, e.config, envoytest.Config(e.adminPort, "v2", e.listenerPort))
+	ev := h.nextEvent(t)
+	if ev.Result != ResultFailed || !ev.Retry || !strings.Contains(ev.Error, "PID file") {
+		t.Fatalf("save while down: %+v", ev)
+	}
+	if n := h.nextNotice(t); n.Event != "retry" {
+		t.Fatalf("notice %+v", n)
+	}
+	writeFile(t, e.config, envoytest.Config(e.adminPort, "v3", e.listenerPort))
+	if ev := h.nextEvent(t); ev.Result != ResultFailed || !ev.Retry {
+		t.Fatalf("second save while down: %+v", ev)
+	}
+	writeFile(t, pidFile, strconv.Itoa(e.restarter.PID()))
+	ev = h.nextEvent(t)
+	if ev.Result != ResultOK || *ev.Epoch != 1 || len(ev.Warnings) == 0 || !strings.Contains(ev.Warnings[len(ev.Warnings)-1], "applied on retry") {
+		t.Fatalf("retry: %+v", ev)
+	}
+	if strings.Join(ev.Changes, " ") != "-cluster backend +cluster v3 ~listener listener_0" {
+		t.Errorf("the retry applied %q, want the latest save", ev.Changes)
+	}
+	select {
+	case ev := <-h.events:
+		t.Fatalf("a second application: %+v", ev)
+	case <-time.After(2500 * time.Millisecond): // longer than the retry pace
+	}
+	if n := strings.Count(e.restarter.Log(), "got SIGHUP"); n != 1 {
+		t.Fatalf("%d SIGHUPs, want 1", n)
+	}
+}

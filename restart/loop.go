@@ -49,7 +49,20 @@ type Loop struct {
 	// applied is the last bootstrap Envoy runs (or, in a dry run, would
 	// run), to say what each reload changes.
 	applied *bootstrapv3.Bootstrap
+
+	// retry holds a reload that failed before its signal because the target
+	// could not be reached; it is tried again until the target answers or a
+	// newer save replaces it.
+	retry      *time.Timer
+	retryFiles []string
+	retryDelay time.Duration
 }
+
+// Retry pacing for a target that does not answer.
+const (
+	firstRetryDelay = time.Second
+	maxRetryDelay   = 5 * time.Second
+)
 
 // ErrBootstrapMissing is returned when the bootstrap does not exist at start.
 var ErrBootstrapMissing = errors.New("the bootstrap does not exist")
@@ -96,9 +109,54 @@ func (l *Loop) Run(ctx context.Context) error {
 			l.Notify(Notice{Event: "watching", Time: time.Now(), Level: "info", Path: l.Pipeline.Bootstrap,
 				Message: watchingMessage(l.watchFiles(res), l.Patterns)})
 		case b := <-w.Batches():
+			l.stopRetry()
 			l.handle(ctx, b)
+		case <-retryC(l.retry):
+			l.retryReload(ctx)
 		}
 	}
+}
+
+func retryC(t *time.Timer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C
+}
+
+func (l *Loop) stopRetry() {
+	if l.retry != nil {
+		l.retry.Stop()
+		l.retry = nil
+	}
+}
+
+func (l *Loop) scheduleRetry(files []string) {
+	if l.retry == nil {
+		l.retryDelay = firstRetryDelay
+		l.Notify(Notice{Event: "retry", Time: time.Now(), Level: "warn", Path: l.Pipeline.Bootstrap,
+			Message: "the target does not answer; the latest save will be applied once it does"})
+	} else {
+		l.retryDelay = min(2*l.retryDelay, maxRetryDelay)
+	}
+	l.retryFiles = files
+	l.retry = time.NewTimer(l.retryDelay)
+}
+
+// retryReload tries the latest save again; only its outcome, once the
+// target answers, is reported.
+func (l *Loop) retryReload(ctx context.Context) {
+	l.retry = nil
+	ev := l.Pipeline.Run(ctx, l.retryFiles)
+	if ctx.Err() != nil {
+		return
+	}
+	if ev.Retry {
+		l.scheduleRetry(l.retryFiles)
+		return
+	}
+	ev.Warnings = append(ev.Warnings, "applied on retry, once the target answered again")
+	l.finish(ev)
 }
 
 func watchingMessage(files, patterns []string) string {
@@ -124,8 +182,18 @@ func (l *Loop) handle(ctx context.Context, b watch.Batch) {
 	}
 	ev := l.Pipeline.Run(ctx, b.Files())
 	if ctx.Err() != nil && ev.Result == ResultFailed {
-		return // interrupted by shutdown, not a failure of Envoy's
+		l.Notify(Notice{Event: "interrupted", Time: time.Now(), Level: "warn", Path: l.Pipeline.Bootstrap,
+			Message: "stopped during a reload; Envoy completes or fails its hot restart on its own"})
+		return
 	}
+	l.finish(ev)
+	if ev.Retry {
+		l.scheduleRetry(b.Files())
+	}
+}
+
+// finish reports a reload attempt and follows what it changed.
+func (l *Loop) finish(ev Event) {
 	if (ev.Result == ResultOK || ev.Result == ResultDryRun) && ev.Bootstrap != nil {
 		if l.applied != nil {
 			for _, c := range bootstrap.Diff(l.applied, ev.Bootstrap.Bootstrap) {

@@ -44,6 +44,9 @@ type Event struct {
 	Hint     string   `json:"hint,omitempty"`
 	EnvoyLog []string `json:"envoy_log,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
+	// Retry is set when the reload failed before any signal because the
+	// target could not be reached: the loop retries the latest save.
+	Retry bool `json:"retry,omitempty"`
 	// Changes are the clusters, listeners and routes this reload added (+),
 	// removed (-) or modified (~), e.g. "+cluster backend-v2".
 	Changes []string `json:"changes,omitempty"`

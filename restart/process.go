@@ -56,6 +56,18 @@ func (p *Process) Signal(_ context.Context, sig syscall.Signal) error {
 	return nil
 }
 
+// Check reports whether the process exists.
+func (p *Process) Check(context.Context) error {
+	pid, err := p.pid()
+	if err != nil {
+		return err
+	}
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("%s is not running", p.Describe())
+	}
+	return nil
+}
+
 // Watchdog fails once the process is gone.
 func (p *Process) Watchdog(time.Time) Watchdog {
 	return func(context.Context) error {

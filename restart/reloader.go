@@ -27,6 +27,12 @@ type Diagnoser interface {
 	LogsSince(ctx context.Context, since time.Time, max int) []string
 }
 
+// Checker is a target that can tell whether it can take a signal now
+// (reachable, running, not paused).
+type Checker interface {
+	Check(ctx context.Context) error
+}
+
 // EnvoyValidator is a target that can run its own Envoy in validate mode.
 type EnvoyValidator interface {
 	EnvoyValidate(ctx context.Context) (ok bool, output []string, err error)
@@ -68,12 +74,24 @@ func (h *HotRestart) Reload(ctx context.Context, ev *Event) {
 	fail := func(err error, hint string) {
 		ev.Result, ev.Error, ev.Hint = ResultFailed, err.Error(), hint
 	}
+	// Failures before the signal leave Envoy as it was: the loop may retry
+	// them once the target answers, without ever applying a save twice.
+	failBeforeSignal := func(err error, hint string) {
+		fail(err, hint)
+		ev.Retry = !errors.Is(err, ErrAmbiguous)
+	}
+	if c, ok := h.Target.(Checker); ok {
+		if err := c.Check(ctx); err != nil {
+			failBeforeSignal(err, "")
+			return
+		}
+	}
 	beforeInfo, before, err := h.Confirmer.Before(ctx)
 	switch {
 	case errors.Is(err, ErrAdminDown):
 		ev.Warnings = append(ev.Warnings, fmt.Sprintf("%v; signalling anyway, last confirmed epoch %d", err, before))
 	case err != nil:
-		fail(err, "is Envoy running, and is admin.url its admin address?")
+		failBeforeSignal(err, "is Envoy running, and is admin.url its admin address?")
 		return
 	}
 	ev.PreviousEpoch = &before
@@ -96,7 +114,7 @@ func (h *HotRestart) Reload(ctx context.Context, ev *Event) {
 	signalled := start.Add(-50 * time.Millisecond) // a margin for the daemon's clock
 	if err := h.Target.Signal(ctx, h.Signal); err != nil {
 		ev.SignalMs = Millis(time.Since(start))
-		fail(err, "")
+		failBeforeSignal(err, "")
 		return
 	}
 	ev.SignalMs = Millis(time.Since(start))
