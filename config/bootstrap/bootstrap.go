@@ -46,9 +46,17 @@ type ReferencedFile struct {
 // Valid reports whether the bootstrap has no errors (warnings are allowed).
 func (r *Result) Valid() bool { return !HasErrors(r.Diagnostics) }
 
+// MaxSize bounds the bootstraps Load accepts: parsing keeps a node per YAML
+// value, so a file of tens of megabytes would take gigabytes of memory, and
+// no hand-kept bootstrap comes near this size.
+const MaxSize = 16 << 20
+
 // LoadFile reads and validates the bootstrap at path. The error is only for
 // a file that cannot be read; problems with its content are diagnostics.
 func LoadFile(path string, opts Options) (*Result, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > MaxSize {
+		return &Result{File: path, Bootstrap: &bootstrapv3.Bootstrap{}, Diagnostics: []Diagnostic{tooLarge(path, fi.Size())}}, nil
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read bootstrap: %w", err)
@@ -60,6 +68,10 @@ func LoadFile(path string, opts Options) (*Result, error) {
 // resolve relative referenced files).
 func Load(file string, data []byte, opts Options) *Result {
 	res := &Result{File: file, Bootstrap: &bootstrapv3.Bootstrap{}}
+	if len(data) > MaxSize {
+		res.Diagnostics = []Diagnostic{tooLarge(file, int64(len(data)))}
+		return res
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		res.Diagnostics = []Diagnostic{yamlSyntaxDiagnostic(file, data, err)}
@@ -81,6 +93,11 @@ func Load(file string, data []byte, opts Options) *Result {
 	SortDiagnostics(d.diags)
 	res.Diagnostics = d.diags
 	return res
+}
+
+func tooLarge(file string, size int64) Diagnostic {
+	return Diagnostic{File: file, Line: 1, Col: 1, Severity: SeverityError,
+		Message: fmt.Sprintf("the file is %.1f MB; bootstraps over %d MB are refused", float64(size)/(1<<20), MaxSize>>20)}
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
