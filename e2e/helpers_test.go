@@ -122,10 +122,33 @@ func uniqueName(prefix string) string {
 
 func runEnvoy(t *testing.T, name string) *envoyContainer {
 	t.Helper()
+	return runContainer(t, name, nil, nil)
+}
+
+// runEnvoyWith runs the stand-in with more Envoy arguments (--init-delay).
+func runEnvoyWith(t *testing.T, name string, envoyArgs ...string) *envoyContainer {
+	t.Helper()
+	cmd := append([]string{"/usr/local/bin/envoy", "-c", "/etc/envoy/envoy.yaml", "--restart-epoch", "{{epoch}}",
+		"--drain-time-s", "5", "--parent-shutdown-time-s", "10"}, envoyArgs...)
+	return runContainer(t, name, nil, cmd)
+}
+
+// runEnvoyLabelled runs the stand-in as Docker Compose would: with its labels.
+func runEnvoyLabelled(t *testing.T, name, service, project string) *envoyContainer {
+	t.Helper()
+	return runContainer(t, name, []string{"--label", "com.docker.compose.service=" + service, "--label", "com.docker.compose.project=" + project}, nil)
+}
+
+func runContainer(t *testing.T, name string, dockerArgs, cmd []string) *envoyContainer {
+	t.Helper()
 	c := &envoyContainer{name: name, dir: t.TempDir()}
 	c.config = filepath.Join(c.dir, "envoy.yaml")
 	writeFile(t, c.config, containerConfig("backend"))
-	docker(t, "run", "-d", "--name", name, "-p", "127.0.0.1::9901", "-p", "127.0.0.1::10000", "-v", c.dir+":/etc/envoy", image)
+	// Fixed host ports, as Compose files give: Docker picks new ephemeral
+	// ones each time a container starts again.
+	ports := []string{"-p", fmt.Sprintf("127.0.0.1:%d:9901", envoytest.FreePort(t)), "-p", fmt.Sprintf("127.0.0.1:%d:10000", envoytest.FreePort(t))}
+	args := append(append([]string{"run", "-d", "--name", name, "-v", c.dir + ":/etc/envoy"}, ports...), dockerArgs...)
+	docker(t, append(append(args, image), cmd...)...)
 	t.Cleanup(func() {
 		if t.Failed() {
 			out, _ := exec.Command("docker", "logs", name).CombinedOutput()
@@ -197,20 +220,26 @@ type reloader struct {
 	events chan map[string]any
 }
 
-func startReloader(t *testing.T, c *envoyContainer, extraYAML string) *reloader {
+// startReloader runs `envoy-reloader watch` on c, with more reloader.yaml
+// (extraYAML) and environment (env) when given.
+func startReloader(t *testing.T, c *envoyContainer, extraYAML string, env ...string) *reloader {
 	t.Helper()
-	writeFile(t, filepath.Join(c.dir, "reloader.yaml"), fmt.Sprintf(`bootstrap: envoy.yaml
-target:
-  container: %s
+	return startReloaderYAML(t, c.dir, fmt.Sprintf("target:\n  container: %s\n%s", c.name, extraYAML), c.adminPort, env...)
+}
+
+func startReloaderYAML(t *testing.T, dir, targetYAML string, adminPort int, env ...string) *reloader {
+	t.Helper()
+	writeFile(t, filepath.Join(dir, "reloader.yaml"), fmt.Sprintf(`bootstrap: envoy.yaml
 admin:
   url: http://127.0.0.1:%d
 watch:
   debounce: 50ms
 confirm:
   timeout: 10s
-%s`, c.name, c.adminPort, extraYAML))
-	r := &reloader{cmd: exec.Command(reloaderBin, "watch", "--log-format", "json"), events: make(chan map[string]any, 100)}
-	r.cmd.Dir = c.dir
+%s`, adminPort, targetYAML))
+	r := &reloader{cmd: exec.Command(reloaderBin, "watch", "--log-format", "json"), events: make(chan map[string]any, 1000)}
+	r.cmd.Dir = dir
+	r.cmd.Env = append(os.Environ(), env...)
 	stdout, err := r.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

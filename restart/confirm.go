@@ -38,6 +38,13 @@ func Epoch(info *adminv3.ServerInfo) uint32 {
 	return info.GetCommandLineOptions().GetRestartEpoch()
 }
 
+// Forget drops the epochs seen so far, for a target known to be a new
+// instance (restarted or recreated), whose epochs start again at 0.
+func (c *Confirmer) Forget() {
+	c.highest = nil
+	c.lineage = time.Time{}
+}
+
 // ErrAdminDown marks a Before that could not read the admin endpoint but
 // knows the last confirmed epoch: after a failed epoch closed the running
 // Envoy's admin listener, only the next good reload brings admin back.

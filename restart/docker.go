@@ -147,18 +147,21 @@ func firstName(c container.Summary) string {
 
 // Check reports whether the container can take a signal now: the Engine
 // answers, the container exists, runs and is not paused.
-func (d *Docker) Check(ctx context.Context) error {
+//
+// The instance is the container ID and its start time: a restart or a
+// recreation starts a new one.
+func (d *Docker) Check(ctx context.Context) (string, error) {
 	info, err := d.Find(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if !info.State.Running {
-		return fmt.Errorf("%s is not running (%s, exit code %d)", d.Describe(), info.State.Status, info.State.ExitCode)
+		return "", fmt.Errorf("%s is not running (%s, exit code %d)", d.Describe(), info.State.Status, info.State.ExitCode)
 	}
 	if info.State.Paused {
-		return fmt.Errorf("%s is paused", d.Describe())
+		return "", fmt.Errorf("%s is paused", d.Describe())
 	}
-	return nil
+	return info.ID + "@" + info.State.StartedAt, nil
 }
 
 // Signal sends sig to the container's main process, the hot restarter.

@@ -56,16 +56,16 @@ func (p *Process) Signal(_ context.Context, sig syscall.Signal) error {
 	return nil
 }
 
-// Check reports whether the process exists.
-func (p *Process) Check(context.Context) error {
+// Check reports whether the process exists; its PID is the instance.
+func (p *Process) Check(context.Context) (string, error) {
 	pid, err := p.pid()
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("%s is not running", p.Describe())
+		return "", fmt.Errorf("%s is not running", p.Describe())
 	}
-	return nil
+	return strconv.Itoa(pid), nil
 }
 
 // Watchdog fails once the process is gone.

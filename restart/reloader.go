@@ -28,9 +28,11 @@ type Diagnoser interface {
 }
 
 // Checker is a target that can tell whether it can take a signal now
-// (reachable, running, not paused).
+// (reachable, running, not paused), and which instance of it runs: a
+// container restarted or recreated is a new instance whose epochs start
+// again at 0.
 type Checker interface {
-	Check(ctx context.Context) error
+	Check(ctx context.Context) (instance string, err error)
 }
 
 // EnvoyValidator is a target that can run its own Envoy in validate mode.
@@ -46,6 +48,9 @@ type HotRestart struct {
 	Confirmer *Confirmer
 	// EnvoyValidate runs the target's `envoy --mode validate` first.
 	EnvoyValidate bool
+
+	// instance is the target instance of the last confirmed epoch.
+	instance string
 }
 
 // failedChild matches the restarter's line for a child that did not exit
@@ -80,10 +85,15 @@ func (h *HotRestart) Reload(ctx context.Context, ev *Event) {
 		fail(err, hint)
 		ev.Retry = !errors.Is(err, ErrAmbiguous)
 	}
+	instance := ""
 	if c, ok := h.Target.(Checker); ok {
-		if err := c.Check(ctx); err != nil {
+		var err error
+		if instance, err = c.Check(ctx); err != nil {
 			failBeforeSignal(err, "")
 			return
+		}
+		if h.instance != "" && instance != h.instance {
+			h.Confirmer.Forget() // a new Envoy: its epochs start again
 		}
 	}
 	beforeInfo, before, err := h.Confirmer.Before(ctx)
@@ -128,6 +138,7 @@ func (h *HotRestart) Reload(ctx context.Context, ev *Event) {
 	info, failure, err := h.Confirmer.Wait(ctx, before, watchdog)
 	ev.ConfirmMs = Millis(time.Since(start))
 	if err == nil {
+		h.instance = instance
 		epoch := Epoch(info)
 		ev.Epoch = &epoch
 		for _, w := range []string{coldStartWarning(beforeInfo, info), drainWindowWarning(beforeInfo, epoch)} {
