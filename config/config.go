@@ -192,7 +192,9 @@ func Load(opts Options) (Settings, error) {
 		}
 	}
 	if err := v.Unmarshal(&s); err != nil {
-		return s, &Error{File: s.File, Msg: fmt.Sprintf("invalid setting: %v", err)}
+		// Reached by bad ENVOY_RELOADER_* values; the file was checked above.
+		msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "decoding failed due to the following error(s):", "")), " ")
+		return s, &Error{Msg: "invalid setting (from the environment or flags): " + msg}
 	}
 	s.Dir = "."
 	if found {
@@ -297,7 +299,8 @@ func checkKeys(file string, data []byte) error {
 	}
 	known := make(map[string]bool)
 	free := make(map[string]bool) // keys whose sub-keys are the user's own
-	for k, v := range flatten(Defaults()) {
+	defaults := flatten(Defaults())
+	for k, v := range defaults {
 		if reflect.ValueOf(v).Kind() == reflect.Map {
 			free[k] = true
 		}
@@ -327,6 +330,10 @@ func checkKeys(file string, data []byte) error {
 				}
 				return &Error{File: file, Line: k.Line, Col: k.Column, Msg: msg}
 			}
+			if msg := checkValue(key, defaults[key], n.Content[i+1]); msg != "" {
+				v := n.Content[i+1]
+				return &Error{File: file, Line: v.Line, Col: v.Column, Msg: msg}
+			}
 			if free[key] {
 				continue
 			}
@@ -341,6 +348,29 @@ func checkKeys(file string, data []byte) error {
 		return &Error{File: file, Line: root.Line, Col: root.Column, Msg: "expected a mapping of settings"}
 	}
 	return walk("", root)
+}
+
+// checkValue reports a value of the wrong type for its key, where the YAML
+// still knows its position (viper's own message would not).
+func checkValue(key string, def any, v *yaml.Node) string {
+	if v.Kind != yaml.ScalarNode || v.ShortTag() == "!!null" {
+		return ""
+	}
+	switch def.(type) {
+	case time.Duration:
+		if _, err := time.ParseDuration(v.Value); err != nil {
+			return fmt.Sprintf("%s: %q is not a duration (such as 150ms or 2s)", key, v.Value)
+		}
+	case bool:
+		if v.ShortTag() != "!!bool" {
+			return fmt.Sprintf("%s: %q is not true or false", key, v.Value)
+		}
+	case int:
+		if v.ShortTag() != "!!int" {
+			return fmt.Sprintf("%s: %q is not a whole number", key, v.Value)
+		}
+	}
+	return ""
 }
 
 func knownList(known map[string]bool) []string {

@@ -185,3 +185,11 @@ func TestTargetSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestBadEnvironmentValueIsOneClearLine(t *testing.T) {
+	t.Setenv("ENVOY_RELOADER_WATCH_DEBOUNCE", "soon")
+	_, err := Load(Options{File: writeConfig(t, "bootstrap: envoy.yaml\n")})
+	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "watch.debounce") || !strings.Contains(err.Error(), "environment") {
+		t.Fatalf("error %q", err)
+	}
+}

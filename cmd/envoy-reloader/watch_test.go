@@ -147,3 +147,36 @@ func TestWatchMissingBootstrapIsUsageError(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestWatchConfigErrorsStopBeforeWatching: each reloader.yaml problem gives
+// one clear message and exit status 2 before anything is watched.
+func TestWatchConfigErrorsStopBeforeWatching(t *testing.T) {
+	tests := []struct {
+		name, config, want string
+	}{
+		{"unknown key", "bootstrap: envoy.yaml\ntarget:\n  contianer: envoy\n", `reloader.yaml:3:3: unknown key "target.contianer"; did you mean "target.container"?`},
+		{"bad duration", "bootstrap: envoy.yaml\nwatch:\n  debounce: soon\n", `reloader.yaml:3:13: watch.debounce: "soon" is not a duration (such as 150ms or 2s)`},
+		{"unknown signal", "bootstrap: envoy.yaml\ntarget:\n  container: envoy\n  signal: SIGRELOAD\n", `target.signal: unknown signal "SIGRELOAD"`},
+		{"container and pid", "bootstrap: envoy.yaml\ntarget:\n  container: envoy\n  pid: 42\n", "target: set only one of container, compose_service, or pid/pid_file"},
+		{"missing bootstrap", "bootstrap: nowhere.yaml\ntarget:\n  pid: 42\n", "nowhere.yaml"},
+		{"no target", "bootstrap: envoy.yaml\n", "no Envoy to reload"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "envoy.yaml"), []byte(validBootstrap(t)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "reloader.yaml"), []byte(tt.config), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := runCLI(t, dir, "watch")
+			if code != 2 || !strings.Contains(errOut, tt.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+				t.Errorf("exit %d, stderr %q; want 2 and one line with %q", code, errOut, tt.want)
+			}
+			if strings.Contains(out, "watching") {
+				t.Errorf("it started watching: %q", out)
+			}
+		})
+	}
+}
