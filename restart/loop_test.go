@@ -93,25 +93,18 @@ func startLoop(t *testing.T, file string, reloader Reloader) *loopHarness {
 	return h
 }
 
-func (h *loopHarness) nextEvent(t *testing.T) Event {
-	t.Helper()
-	select {
-	case ev := <-h.events:
-		return ev
-	case <-time.After(5 * time.Second):
-		t.Fatal("no event within 5s")
-		return Event{}
-	}
-}
+func (h *loopHarness) nextEvent(t *testing.T) Event   { t.Helper(); return receive(t, h.events) }
+func (h *loopHarness) nextNotice(t *testing.T) Notice { t.Helper(); return receive(t, h.notices) }
 
-func (h *loopHarness) nextNotice(t *testing.T) Notice {
+func receive[T any](t *testing.T, ch <-chan T) T {
 	t.Helper()
 	select {
-	case n := <-h.notices:
-		return n
+	case v := <-ch:
+		return v
 	case <-time.After(5 * time.Second):
-		t.Fatal("no notice within 5s")
-		return Notice{}
+		t.Fatal("nothing within 5s")
+		var zero T
+		return zero
 	}
 }
 

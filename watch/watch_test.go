@@ -1,7 +1,6 @@
 package watch
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -9,11 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
 )
 
 func TestMain(m *testing.M) {
@@ -34,29 +34,12 @@ type harness struct {
 	t    *testing.T
 	w    *Watcher
 	file string
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs *envoytest.SyncBuffer
 }
 
 func start(t *testing.T, files, patterns []string, opts Options) *harness {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &envoytest.SyncBuffer{}
 	opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if opts.Debounce == 0 {
 		opts.Debounce = testDebounce

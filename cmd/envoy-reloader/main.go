@@ -3,10 +3,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -98,6 +101,21 @@ func loadSettings(g *globalFlags, cmd *cobra.Command, flagKeys map[string]string
 		return s, usageErr(err)
 	}
 	return s, nil
+}
+
+// start prepares a long-running command: its settings, its printer, and a
+// context that SIGINT and SIGTERM end.
+func (g *globalFlags) start(cmd *cobra.Command, flagKeys map[string]string) (config.Settings, *report.Printer, context.Context, context.CancelFunc, error) {
+	s, err := loadSettings(g, cmd, flagKeys)
+	if err != nil {
+		return s, nil, nil, nil, err
+	}
+	p, err := g.printer(cmd, "")
+	if err != nil {
+		return s, nil, nil, nil, err
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	return s, p, ctx, stop, nil
 }
 
 func (g *globalFlags) printer(cmd *cobra.Command, format string) (*report.Printer, error) {

@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -18,15 +15,10 @@ func newRestartCmd(g *globalFlags) *cobra.Command {
 		Short: "Validate, hot-restart and confirm once (for scripts and `make reload`); exit 0 when the new epoch is live",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := loadSettings(g, cmd, map[string]string{"bootstrap": "bootstrap", "strict": "validate.strict"})
+			s, p, ctx, stop, err := g.start(cmd, map[string]string{"bootstrap": "bootstrap", "strict": "validate.strict"})
 			if err != nil {
 				return err
 			}
-			p, err := g.printer(cmd, "")
-			if err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			setup, err := newReloadSetup(ctx, s)
 			if err != nil {

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -39,15 +36,10 @@ Every change is validated; a valid one hot-restarts Envoy and is confirmed,
 an invalid one is reported and never reaches Envoy. Ctrl-C stops it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := loadSettings(g, cmd, watchFlagKeys)
+			s, p, ctx, stop, err := g.start(cmd, watchFlagKeys)
 			if err != nil {
 				return err
 			}
-			p, err := g.printer(cmd, "")
-			if err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return runWatch(ctx, s, p, g.verbose, dryRun, cmd.ErrOrStderr())
 		},

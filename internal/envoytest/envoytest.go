@@ -99,7 +99,7 @@ type Options struct {
 // Restarter is a running envoy-hot-restarter with the stand-in as its child.
 type Restarter struct {
 	Cmd *exec.Cmd
-	log *syncBuffer
+	log *SyncBuffer
 }
 
 // StartRestarter runs the restarter with the stand-in locally, with its own
@@ -122,7 +122,7 @@ func StartRestarter(tb testing.TB, o Options) *Restarter {
 		"--base-id", fmt.Sprint(id), "--socket-path", fmt.Sprintf("@envoytest_%d", id),
 		"--drain-time-s", fmt.Sprint(o.DrainTimeS), "--parent-shutdown-time-s", fmt.Sprint(o.ParentShutdownTime)}
 	args = append(args, o.ExtraArgs...)
-	r := &Restarter{Cmd: exec.Command(filepath.Join(bin, "envoy-hot-restarter"), args...), log: &syncBuffer{}}
+	r := &Restarter{Cmd: exec.Command(filepath.Join(bin, "envoy-hot-restarter"), args...), log: &SyncBuffer{}}
 	r.Cmd.Stdout, r.Cmd.Stderr = r.log, r.log
 	if err := r.Cmd.Start(); err != nil {
 		tb.Fatal(err)
@@ -162,18 +162,21 @@ func (r *Restarter) WaitLog(tb testing.TB, s string, timeout time.Duration) {
 	}
 }
 
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer that goroutines and processes may write
+// while a test reads it.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
