@@ -58,7 +58,7 @@ bench: build image-standin
 
 ## fuzz: fuzz the bootstrap loader, seeded with the corpus.
 fuzz:
-	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=60s ./config/bootstrap/
+	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=60s -fuzzminimizetime=2s ./config/bootstrap/
 
 ## generate: regenerate the go-control-plane type registry after a module bump.
 generate:
