@@ -37,6 +37,19 @@ type Docker struct {
 	Project   string
 	// EnvoyCommand overrides the validate command taken from the container.
 	EnvoyCommand []string
+
+	// checked is the container Check found at the start of the current
+	// reload, so that validating and signalling do not look it up again.
+	checked *container.InspectResponse
+}
+
+// current is the container of this reload: the one Check found, or a new
+// lookup when Check has not run.
+func (d *Docker) current(ctx context.Context) (container.InspectResponse, error) {
+	if d.checked != nil {
+		return *d.checked, nil
+	}
+	return d.Find(ctx)
 }
 
 // NewDocker connects to the Docker Engine named by the environment
@@ -89,12 +102,7 @@ func (d *Docker) Find(ctx context.Context) (container.InspectResponse, error) {
 	if err != nil {
 		return container.InspectResponse{}, fmt.Errorf("list containers: %w", err)
 	}
-	var matches []container.Summary
-	for _, c := range list {
-		if d.Service != "" || d.matchesName(c) {
-			matches = append(matches, c)
-		}
-	}
+	matches := list // the label filters did the matching
 	switch len(matches) {
 	case 0:
 		return container.InspectResponse{}, fmt.Errorf("%w: %s", ErrNoContainer, d.Describe())
@@ -131,13 +139,6 @@ func (d *Docker) findByName(ctx context.Context) (container.InspectResponse, err
 	return info, nil
 }
 
-func (d *Docker) matchesName(c container.Summary) bool {
-	if slices.Contains(c.Names, "/"+d.Container) || c.ID == d.Container {
-		return true
-	}
-	return len(d.Container) >= 12 && strings.HasPrefix(c.ID, d.Container)
-}
-
 func firstName(c container.Summary) string {
 	if len(c.Names) > 0 {
 		return c.Names[0]
@@ -151,6 +152,7 @@ func firstName(c container.Summary) string {
 // The instance is the container ID and its start time: a restart or a
 // recreation starts a new one.
 func (d *Docker) Check(ctx context.Context) (string, error) {
+	d.checked = nil
 	info, err := d.Find(ctx)
 	if err != nil {
 		return "", err
@@ -161,12 +163,13 @@ func (d *Docker) Check(ctx context.Context) (string, error) {
 	if info.State.Paused {
 		return "", fmt.Errorf("%s is paused", d.Describe())
 	}
+	d.checked = &info
 	return info.ID + "@" + info.State.StartedAt, nil
 }
 
 // Signal sends sig to the container's main process, the hot restarter.
 func (d *Docker) Signal(ctx context.Context, sig syscall.Signal) error {
-	info, err := d.Find(ctx)
+	info, err := d.current(ctx)
 	if err != nil {
 		return err
 	}
@@ -295,7 +298,7 @@ func (d *Docker) Mounts(ctx context.Context) (map[string]string, error) {
 // bootstrap: it binds no port and does not hot-restart, so it is safe
 // beside the running Envoy, and it knows the extensions that build has.
 func (d *Docker) EnvoyValidate(ctx context.Context) (ok bool, output []string, err error) {
-	info, err := d.Find(ctx)
+	info, err := d.current(ctx)
 	if err != nil {
 		return false, nil, err
 	}

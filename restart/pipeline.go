@@ -74,22 +74,16 @@ type Pipeline struct {
 	Options   bootstrap.Options
 	// Reloader is nil for a dry run.
 	Reloader Reloader
-	// now is time.Now, replaceable in tests.
-	now func() time.Time
 }
 
 // Run performs one reload attempt for the changed files.
 func (p *Pipeline) Run(ctx context.Context, files []string) (ev Event) {
-	now := time.Now
-	if p.now != nil {
-		now = p.now
-	}
-	start := now()
+	start := time.Now()
 	ev = Event{Event: "reload", Time: start, Files: files, Diagnostics: []bootstrap.Diagnostic{}}
-	defer func() { ev.TotalMs = *Millis(now().Sub(start)) }()
+	defer func() { ev.TotalMs = *Millis(time.Since(start)) }()
 
 	res, err := bootstrap.LoadFile(p.Bootstrap, p.Options)
-	ev.ValidateMs = Millis(now().Sub(start))
+	ev.ValidateMs = Millis(time.Since(start))
 	if err != nil {
 		ev.Result, ev.Error = ResultInvalid, err.Error()
 		return ev
