@@ -120,6 +120,13 @@ func (h *HotRestart) Reload(ctx context.Context, ev *Event) {
 		}
 	}
 
+	// Envoy reads the file itself after the signal: a save made since it
+	// was validated must not reach it unchecked. The watcher already holds
+	// that save, which is validated next.
+	if ev.Bootstrap != nil && !ev.Bootstrap.Unchanged() {
+		fail(errors.New("not signalled: the bootstrap changed after it was validated; the newer save is checked next"), "")
+		return
+	}
 	start := time.Now()
 	signalled := start.Add(-50 * time.Millisecond) // a margin for the daemon's clock
 	if err := h.Target.Signal(ctx, h.Signal); err != nil {

@@ -9,6 +9,7 @@
 package bootstrap
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"regexp"
@@ -34,6 +35,15 @@ type Result struct {
 	// ReferencedFiles are the files the bootstrap names (path_config_source
 	// paths, DataSource filenames), as written in it.
 	ReferencedFiles []ReferencedFile
+	// Digest is the SHA-256 of the bytes validated, to tell later whether
+	// the file still holds them.
+	Digest [sha256.Size]byte
+}
+
+// Unchanged reports whether the file still holds the bytes that were validated.
+func (r *Result) Unchanged() bool {
+	data, err := os.ReadFile(r.File)
+	return err == nil && sha256.Sum256(data) == r.Digest
 }
 
 // ReferencedFile is a file the bootstrap reads, with where it is named.
@@ -67,7 +77,7 @@ func LoadFile(path string, opts Options) (*Result, error) {
 // Load validates data as the bootstrap named file (used in diagnostics and to
 // resolve relative referenced files).
 func Load(file string, data []byte, opts Options) *Result {
-	res := &Result{File: file, Bootstrap: &bootstrapv3.Bootstrap{}}
+	res := &Result{File: file, Bootstrap: &bootstrapv3.Bootstrap{}, Digest: sha256.Sum256(data)}
 	if len(data) > MaxSize {
 		res.Diagnostics = []Diagnostic{tooLarge(file, int64(len(data)))}
 		return res
