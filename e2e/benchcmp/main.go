@@ -9,25 +9,20 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
 	"github.com/envoy-reloader/envoy-reloader/restart"
 )
@@ -294,170 +289,6 @@ func (b *bench) waitEpoch(epoch int, deadline time.Time) (time.Time, error) {
 	}
 }
 
-func (b *bench) viaReloader() (time.Duration, error) {
-	b.epoch++
-	b.version++
-	written := time.Now()
-	if err := os.WriteFile(b.config, []byte(config(fmt.Sprintf("v%d", b.version))), 0o644); err != nil {
-		return 0, err
-	}
-	ev, err := b.waitEvent("reload", 30*time.Second)
-	if err != nil {
-		return 0, err
-	}
-	total := time.Since(written)
-	if ev["result"] != "ok" || int(ev["epoch"].(float64)) != b.epoch {
-		return 0, fmt.Errorf("reload %v", ev)
-	}
-	if _, err := b.waitEpoch(b.epoch, time.Now().Add(5*time.Second)); err != nil {
-		return 0, err
-	}
-	start, err := b.standinStart(b.epoch)
-	if err != nil {
-		return 0, err
-	}
-	for _, k := range []string{"validate_ms", "envoy_validate_ms", "signal_ms", "confirm_ms", "total_ms"} {
-		v, _ := ev[k].(float64)
-		b.phases[k] = append(b.phases[k], v)
-	}
-	overhead := float64((total - debounce - start).Microseconds()) / 1000
-	b.overheads = append(b.overheads, overhead)
-	envoyValidate, _ := ev["envoy_validate_ms"].(float64)
-	b.noValOverheads = append(b.noValOverheads, overhead-envoyValidate)
-	return total, nil
-}
-
-var logStamp = regexp.MustCompile(`^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\]`)
-
-// standinStart is the stand-in's own start-up time for epoch, from the
-// container's log: the restarter forking it ("forking and execing new child
-// process at epoch N") to its "starting main dispatch loop".
-func (b *bench) standinStart(epoch int) (time.Duration, error) {
-	out, err := exec.Command("docker", "logs", "--tail", "400", b.name).CombinedOutput()
-	if err != nil {
-		return 0, err
-	}
-	var begin time.Time
-	for _, l := range strings.Split(string(out), "\n") {
-		m := logStamp.FindStringSubmatch(l)
-		if m == nil {
-			continue
-		}
-		t, _ := time.Parse("2006-01-02 15:04:05.000", m[1])
-		if strings.Contains(l, fmt.Sprintf("new child process at epoch %d", epoch)) {
-			begin = t
-		}
-		if !begin.IsZero() && strings.Contains(l, "starting main dispatch loop") {
-			return t.Sub(begin), nil
-		}
-	}
-	return 0, fmt.Errorf("no start-up of epoch %d in the log", epoch)
-}
-
-// viaKeepAlive is the original report: SIGHUP, then a Go client with the
-// default transport polls /server_info until it reports the new epoch.
-func (b *bench) viaKeepAlive() (time.Duration, error) {
-	client := &http.Client{Transport: &http.Transport{}}
-	defer client.CloseIdleConnections()
-	read := func() (int, error) {
-		resp, err := client.Get(b.adminURL + "/server_info")
-		if err != nil {
-			return -1, err
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		m := regexp.MustCompile(`"restart_epoch":\s*(\d+)`).FindSubmatch(body)
-		if m == nil {
-			return -1, fmt.Errorf("no epoch in %q", body)
-		}
-		return strconv.Atoi(string(m[1]))
-	}
-	if _, err := read(); err != nil { // the connection a long-running client already has
-		return 0, err
-	}
-	b.epoch++
-	start := time.Now()
-	if out, err := exec.Command("docker", "kill", "-s", "HUP", b.name).CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("docker kill: %v: %s", err, out)
-	}
-	for time.Since(start) < keepAliveCap {
-		if e, err := read(); err == nil && e == b.epoch {
-			return time.Since(start), nil
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	b.capped++
-	return keepAliveCap, nil
-}
-
-func (b *bench) viaDockerRestart() (time.Duration, error) {
-	start := time.Now()
-	if out, err := exec.Command("docker", "restart", b.name).CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("docker restart: %v: %s", err, out)
-	}
-	b.epoch = 0
-	if _, err := b.waitEpoch(0, time.Now().Add(60*time.Second)); err != nil {
-		return 0, err
-	}
-	return time.Since(start), nil
-}
-
-// viaQuitquitquit asks Envoy to exit and lets Docker's restart policy start
-// the container again. Docker doubles its restart delay unless the container
-// ran for 10 s, so each run starts from a container up that long, the
-// common case of edits minutes apart.
-func (b *bench) viaQuitquitquit() (time.Duration, error) {
-	startedAt, err := b.waitUp(10 * time.Second)
-	if err != nil {
-		return 0, err
-	}
-	start := time.Now()
-	resp, err := http.Post(b.adminURL+"/quitquitquit", "text/plain", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp.Body.Close()
-	// The old Envoy answers until it has exited: wait for the new start.
-	for {
-		now, err := b.startedAt()
-		if err != nil {
-			return 0, err
-		}
-		if now.After(startedAt) {
-			break
-		}
-		if time.Since(start) > time.Minute {
-			return 0, fmt.Errorf("the container did not restart")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	b.epoch = 0
-	if _, err := b.waitEpoch(0, time.Now().Add(60*time.Second)); err != nil {
-		return 0, err
-	}
-	return time.Since(start), nil
-}
-
-func (b *bench) startedAt() (time.Time, error) {
-	out, err := exec.Command("docker", "inspect", "-f", "{{.State.StartedAt}}", b.name).Output()
-	if err != nil {
-		return time.Time{}, err
-	}
-	return time.Parse(time.RFC3339Nano, strings.TrimSpace(string(out)))
-}
-
-// waitUp waits until the container has run for d and returns its start.
-func (b *bench) waitUp(d time.Duration) (time.Time, error) {
-	started, err := b.startedAt()
-	if err != nil {
-		return started, err
-	}
-	if wait := d - time.Since(started); wait > 0 {
-		time.Sleep(wait)
-	}
-	return started, nil
-}
-
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -469,114 +300,6 @@ func freePort() (int, error) {
 
 func config(cluster string) string {
 	return strings.ReplaceAll(envoytest.Config(9901, cluster, 10000), "127.0.0.1", "0.0.0.0")
-}
-
-func validate2000() float64 {
-	data := []byte(large(2000, 200))
-	var ts []float64
-	for range 7 {
-		start := time.Now()
-		bootstrap.Load("large.yaml", data, bootstrap.Options{})
-		ts = append(ts, float64(time.Since(start).Microseconds())/1000)
-	}
-	return median(ts)
-}
-
-func large(clusters, listeners int) string {
-	var b strings.Builder
-	ports := make([]int, listeners)
-	for i := range ports {
-		ports[i] = 20000 + i
-	}
-	b.WriteString(envoytest.Config(9901, "cluster_0", ports...))
-	for c := 1; c < clusters; c++ {
-		fmt.Fprintf(&b, "  - name: cluster_%d\n    connect_timeout: 1s\n    type: STRICT_DNS\n    load_assignment:\n      cluster_name: cluster_%d\n      endpoints:\n      - lb_endpoints:\n        - endpoint:\n            address:\n              socket_address: {address: backend-%d.internal, port_value: 8080}\n", c, c, c)
-	}
-	return b.String()
-}
-
-// idleCost runs the reloader watching (nothing changes) and reads its CPU
-// time and peak RSS from /proc.
-func idleCost(d time.Duration) (cpuSeconds, rssMB float64, err error) {
-	b, err := startBench(0)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer b.stop()
-	pid := b.reloader.Process.Pid
-	before, err := cpuOf(pid)
-	if err != nil {
-		return 0, 0, err
-	}
-	fmt.Fprintf(os.Stderr, "idle: watching for %s\n", d)
-	time.Sleep(d) // the idle period being measured
-	after, err := cpuOf(pid)
-	if err != nil {
-		return 0, 0, err
-	}
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(status)
-	if m == nil {
-		return 0, 0, fmt.Errorf("no VmHWM")
-	}
-	kb, _ := strconv.Atoi(string(m[1]))
-	return after - before, float64(kb) / 1024, nil
-}
-
-func cpuOf(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-	utime, _ := strconv.Atoi(fields[11])
-	stime, _ := strconv.Atoi(fields[12])
-	return float64(utime+stime) / 100, nil // clock ticks (USER_HZ = 100)
-}
-
-// burst writes 100 versions in 2 s and counts the reloads until the last
-// version is confirmed.
-func burst() (int, float64, error) {
-	b, err := startBench(0)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer b.stop()
-	start := time.Now()
-	for i := 1; i <= 100; i++ {
-		if err := os.WriteFile(b.config, []byte(config(fmt.Sprintf("burst%d", i))), 0o644); err != nil {
-			return 0, 0, err
-		}
-		time.Sleep(20 * time.Millisecond) // the pace of the burst under test
-	}
-	lastWrite := time.Now()
-	reloads := 0
-	var lastAttempt, lastConfirmed time.Time
-	for {
-		select {
-		case ev, ok := <-b.events:
-			if !ok {
-				return 0, 0, fmt.Errorf("the reloader exited")
-			}
-			if ev["event"] != "reload" {
-				continue
-			}
-			reloads++
-			if ev["result"] != "ok" {
-				return 0, 0, fmt.Errorf("burst reload %v", ev)
-			}
-			lastAttempt, _ = time.Parse(time.RFC3339Nano, ev["time"].(string))
-			lastConfirmed = time.Now()
-		case <-time.After(2 * time.Second):
-			if lastAttempt.Before(lastWrite) {
-				return 0, 0, fmt.Errorf("no reload began after the last write")
-			}
-			return reloads, float64(lastConfirmed.Sub(start).Microseconds()) / 1000, nil
-		}
-	}
 }
 
 func median(xs []float64) float64 {
