@@ -106,10 +106,15 @@ func burst() (int, float64, error) {
 			if ev["event"] != "reload" {
 				continue
 			}
-			reloads++
+			// An attempt whose file changed again before the signal is
+			// dropped (the newer save follows); only confirmed ones count.
 			if ev["result"] != "ok" {
-				return 0, 0, fmt.Errorf("burst reload %v", ev)
+				if msg, _ := ev["error"].(string); !strings.Contains(msg, "changed after it was validated") {
+					return 0, 0, fmt.Errorf("burst reload %v", ev)
+				}
+				continue
 			}
+			reloads++
 			lastAttempt, _ = time.Parse(time.RFC3339Nano, ev["time"].(string))
 			lastConfirmed = time.Now()
 		case <-time.After(2 * time.Second):
