@@ -90,19 +90,14 @@ func (d *Docker) Find(ctx context.Context) (container.InspectResponse, error) {
 	if d.Service == "" {
 		return d.findByName(ctx)
 	}
-	opts := container.ListOptions{All: true}
-	if d.Service != "" {
-		args := filters.NewArgs(filters.Arg("label", composeServiceLabel+"="+d.Service))
-		if d.Project != "" {
-			args.Add("label", composeProjectLabel+"="+d.Project)
-		}
-		opts.Filters = args
+	args := filters.NewArgs(filters.Arg("label", composeServiceLabel+"="+d.Service))
+	if d.Project != "" {
+		args.Add("label", composeProjectLabel+"="+d.Project)
 	}
-	list, err := d.cli.ContainerList(ctx, opts)
+	matches, err := d.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: args})
 	if err != nil {
 		return container.InspectResponse{}, fmt.Errorf("list containers: %w", err)
 	}
-	matches := list // the label filters did the matching
 	switch len(matches) {
 	case 0:
 		return container.InspectResponse{}, fmt.Errorf("%w: %s", ErrNoContainer, d.Describe())
@@ -211,6 +206,11 @@ func (d *Docker) LogsSince(ctx context.Context, since time.Time, max int) []stri
 	if err != nil {
 		return nil
 	}
+	return d.logsOf(ctx, info, since, max)
+}
+
+// logsOf is LogsSince for a container already looked up.
+func (d *Docker) logsOf(ctx context.Context, info container.InspectResponse, since time.Time, max int) []string {
 	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true}
 	if !since.IsZero() {
 		// The API's since is coarse; lines are filtered by their own timestamps below.
@@ -264,7 +264,7 @@ func (d *Docker) Watchdog(since time.Time) Watchdog {
 		if !info.State.Running {
 			return &StoppedError{Target: d.Describe(), Status: info.State.Status, ExitCode: info.State.ExitCode}
 		}
-		return childFailure(d.LogsSince(ctx, since, 0))
+		return childFailure(d.logsOf(ctx, info, since, 0))
 	}
 }
 
