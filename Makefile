@@ -26,11 +26,14 @@ dev-down:
 	cd examples/compose && (docker compose version >/dev/null 2>&1 && docker compose -p envoy-reloader-example down || docker-compose -p envoy-reloader-example down)
 
 ## image-standin: the stand-in Envoy image (tests, offline `make dev`), FROM scratch.
+## Its build context is a directory of its own, so that builds running side by
+## side (tests beside `make bench`) never mix their binaries.
 image-standin:
-	rm -rf bin/standin-image && mkdir -p bin/standin-image
-	CGO_ENABLED=0 $(GO) build -ldflags '-s -w' -o bin/standin-image/envoy-hot-restarter ./cmd/envoy-hot-restarter
-	CGO_ENABLED=0 $(GO) build -ldflags '-s -w' -o bin/standin-image/envoy ./internal/envoytest/cmd/envoy
-	docker build -q -t $(STANDIN_IMAGE) -f e2e/standin.Dockerfile bin/standin-image
+	@ctx=$$(mktemp -d) && trap 'rm -rf "$$ctx"' EXIT && \
+	CGO_ENABLED=0 $(GO) build -ldflags '-s -w' -o "$$ctx/envoy-hot-restarter" ./cmd/envoy-hot-restarter && \
+	CGO_ENABLED=0 $(GO) build -ldflags '-s -w' -o "$$ctx/envoy" ./internal/envoytest/cmd/envoy && \
+	{ out=$$(docker build -q -t $(STANDIN_IMAGE) -f e2e/standin.Dockerfile "$$ctx" 2>&1) || { echo "$$out" >&2; exit 1; }; } && \
+	echo "built $(STANDIN_IMAGE)"
 
 ## test: vet, staticcheck and every test with the race detector.
 test: lint unit

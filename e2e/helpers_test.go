@@ -21,7 +21,10 @@ import (
 	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
-const image = "envoy-reloader-standin:dev"
+// image is the stand-in image this test run builds: its tag is unique to the
+// run, so that tests in another checkout (or `make dev`'s image) never swap
+// the image under a running test.
+var image = fmt.Sprintf("envoy-reloader-standin:e2e-%d", os.Getpid())
 
 var (
 	// dockerProblem is why Docker cannot be used, or "" when it can.
@@ -44,6 +47,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if dockerProblem == "" {
+		_ = exec.Command("docker", "rmi", "-f", image).Run()
+	}
 	if reloaderBin != "" {
 		_ = os.RemoveAll(filepath.Dir(reloaderBin))
 	}
@@ -66,7 +72,7 @@ func checkDocker() string {
 
 // buildAll builds the stand-in image and the reloader binary.
 func buildAll() error {
-	cmd := exec.Command("make", "image-standin")
+	cmd := exec.Command("make", "image-standin", "STANDIN_IMAGE="+image)
 	cmd.Dir = repoRoot
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("make image-standin: %v\n%s", err, out)
