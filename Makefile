@@ -23,7 +23,7 @@ dev: build
 
 ## dev-down: stop the example stack.
 dev-down:
-	cd examples/compose && (docker compose version >/dev/null 2>&1 && docker compose -p envoy-reloader-example down || docker-compose -p envoy-reloader-example down)
+	bash examples/compose/dev.sh down
 
 ## image-standin: the stand-in Envoy image (tests, offline `make dev`), FROM scratch.
 ## Its build context is a directory of its own, so that builds running side by

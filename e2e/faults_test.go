@@ -163,7 +163,7 @@ func TestFaultContainerStoppedStartedRecreated(t *testing.T) {
 	// Recreated: same name, new ID, new epochs.
 	oldID := docker(t, "inspect", "-f", "{{.Id}}", c.name)
 	docker(t, "rm", "-f", c.name)
-	docker(t, "run", "-d", "--name", c.name, "-p", fmt.Sprintf("127.0.0.1:%d:9901", c.adminPort), "-v", c.dir+":/etc/envoy", image)
+	docker(t, append(append([]string{"run", "-d", "--name", c.name}, ownLabels(t)...), "-p", fmt.Sprintf("127.0.0.1:%d:9901", c.adminPort), "-v", c.dir+":/etc/envoy", image)...)
 	if newID := docker(t, "inspect", "-f", "{{.Id}}", c.name); newID == oldID {
 		t.Fatal("the container was not recreated")
 	}

@@ -126,6 +126,19 @@ func uniqueName(prefix string) string {
 	return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()%1_000_000_000)
 }
 
+// testLabel is a Docker label only the containers of this test carry:
+// discovery under test is scoped to it, so that whatever else runs on the
+// engine (a developer's stack, `make bench`, another test) is never seen.
+func testLabel(t *testing.T) string {
+	return fmt.Sprintf("envoy-reloader.e2e.test=%d/%s", os.Getpid(), t.Name())
+}
+
+// ownLabels are the `docker run` arguments that mark a container as this
+// test's.
+func ownLabels(t *testing.T) []string {
+	return []string{"--label", testLabel(t)}
+}
+
 func runEnvoy(t *testing.T, name string) *envoyContainer {
 	t.Helper()
 	return runContainer(t, name, nil, nil)
@@ -153,7 +166,7 @@ func runContainer(t *testing.T, name string, dockerArgs, cmd []string) *envoyCon
 	// Fixed host ports, as Compose files give: Docker picks new ephemeral
 	// ones each time a container starts again.
 	ports := []string{"-p", fmt.Sprintf("127.0.0.1:%d:9901", envoytest.FreePort(t)), "-p", fmt.Sprintf("127.0.0.1:%d:10000", envoytest.FreePort(t))}
-	args := append(append([]string{"run", "-d", "--name", name, "-v", c.dir + ":/etc/envoy"}, ports...), dockerArgs...)
+	args := append(append(append([]string{"run", "-d", "--name", name, "-v", c.dir + ":/etc/envoy"}, ownLabels(t)...), ports...), dockerArgs...)
 	docker(t, append(append(args, image), cmd...)...)
 	t.Cleanup(func() {
 		if t.Failed() {

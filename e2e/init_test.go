@@ -28,21 +28,19 @@ func cli(t *testing.T, dir string, args ...string) (int, string) {
 	return 0, out.String()
 }
 
-// requireNoOtherEnvoys: init's answer depends on every container running
-// on this Docker Engine, so these tests need it free of other Envoys.
-func requireNoOtherEnvoys(t *testing.T) {
+// initScoped runs `envoy-reloader init` scoped to this test's containers,
+// as a user scopes it to one stack: other Envoys on the engine are not its
+// business.
+func initScoped(t *testing.T, dir string, args ...string) (int, string) {
 	t.Helper()
-	if out := docker(t, "ps", "--format", "{{.Names}} {{.Image}}"); strings.Contains(strings.ToLower(out), "envoy") {
-		t.Fatalf("other Envoy containers run on this Docker Engine; stop them first:\n%s", out)
-	}
+	return cli(t, dir, append([]string{"init", "--label", testLabel(t)}, args...)...)
 }
 
 func TestInitWritesAWorkingConfigForTheOneEnvoy(t *testing.T) {
 	requireDocker(t)
-	requireNoOtherEnvoys(t)
 	c := runEnvoy(t, uniqueName("envoy-init"))
 	dir := t.TempDir()
-	code, out := cli(t, dir, "init")
+	code, out := initScoped(t, dir)
 	if code != 0 || !strings.Contains(out, "wrote reloader.yaml for "+c.name) {
 		t.Fatalf("init: exit %d\n%s", code, out)
 	}
@@ -62,37 +60,58 @@ func TestInitWritesAWorkingConfigForTheOneEnvoy(t *testing.T) {
 
 func TestInitListsSeveralCandidates(t *testing.T) {
 	requireDocker(t)
-	requireNoOtherEnvoys(t)
 	a := runEnvoy(t, uniqueName("envoy-init-a"))
 	b := runEnvoy(t, uniqueName("envoy-init-b"))
 	dir := t.TempDir()
-	code, out := cli(t, dir, "init")
+	code, out := initScoped(t, dir)
 	if code != 1 || !strings.Contains(out, a.name) || !strings.Contains(out, b.name) || !strings.Contains(out, "--container") {
 		t.Fatalf("init with two Envoys: exit %d\n%s", code, out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "reloader.yaml")); err == nil {
 		t.Fatal("init wrote a file without a clear answer")
 	}
-	if code, out := cli(t, dir, "init", "--container", b.name); code != 0 || !strings.Contains(out, b.name) {
+	if code, out := initScoped(t, dir, "--container", b.name); code != 0 || !strings.Contains(out, b.name) {
 		t.Fatalf("init --container: exit %d\n%s", code, out)
 	}
 }
 
 func TestInitNeverOverwritesWithoutForce(t *testing.T) {
 	requireDocker(t)
-	requireNoOtherEnvoys(t)
 	c := runEnvoy(t, uniqueName("envoy-init"))
 	dir := t.TempDir()
 	mine := "# my own settings\nbootstrap: mine.yaml\n"
 	writeFile(t, filepath.Join(dir, "reloader.yaml"), mine)
-	code, out := cli(t, dir, "init")
+	code, out := initScoped(t, dir)
 	if got, _ := os.ReadFile(filepath.Join(dir, "reloader.yaml")); code != 2 || string(got) != mine || !strings.Contains(out, "--force") {
 		t.Fatalf("init over an existing file: exit %d, file %q\n%s", code, got, out)
 	}
-	if code, out := cli(t, dir, "init", "--force"); code != 0 {
+	if code, out := initScoped(t, dir, "--force"); code != 0 {
 		t.Fatalf("init --force: exit %d\n%s", code, out)
 	}
 	if got, _ := os.ReadFile(filepath.Join(dir, "reloader.yaml")); !strings.Contains(string(got), "container: "+c.name) {
 		t.Fatalf("--force did not write the new settings:\n%s", got)
+	}
+}
+
+// --compose-project narrows init to one stack among several Envoys.
+func TestInitScopedToAComposeProject(t *testing.T) {
+	requireDocker(t)
+	project := uniqueName("proj")
+	mine := runEnvoyLabelled(t, uniqueName("envoy-init-mine"), "front-envoy", project)
+	other := runEnvoyLabelled(t, uniqueName("envoy-init-other"), "front-envoy", project+"-other")
+	dir := t.TempDir()
+	code, out := initScoped(t, dir, "--compose-project", project)
+	if code != 0 || !strings.Contains(out, mine.name) || strings.Contains(out, other.name) {
+		t.Fatalf("init --compose-project %s: exit %d\n%s", project, code, out)
+	}
+	s, err := config.Load(config.Options{File: filepath.Join(dir, "reloader.yaml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Target.ComposeService != "front-envoy" || s.Target.ComposeProject != project {
+		t.Fatalf("target %+v; want service front-envoy of project %s", s.Target, project)
+	}
+	if code, out := initScoped(t, t.TempDir(), "--compose-project", project+"-none"); code != 1 || !strings.Contains(out, "Compose project "+project+"-none") {
+		t.Fatalf("init in an empty scope: exit %d\n%s", code, out)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 )
@@ -35,10 +36,44 @@ type Candidate struct {
 	HotRestarter bool
 }
 
-// Discover lists the running containers whose image is Envoy or whose
-// command holds --restart-epoch.
-func (d *Docker) Discover(ctx context.Context) ([]Candidate, error) {
-	list, err := d.cli.ContainerList(ctx, container.ListOptions{})
+// Scope narrows discovery to some of the engine's containers, so that a
+// developer's other stacks (or tests running beside them) are not candidates.
+type Scope struct {
+	// Labels are Docker label filters, "key" or "key=value"; a container
+	// must carry all of them.
+	Labels []string
+	// ComposeProject keeps the containers of one Compose project.
+	ComposeProject string
+}
+
+func (s Scope) filters() filters.Args {
+	args := filters.NewArgs()
+	for _, l := range s.Labels {
+		args.Add("label", l)
+	}
+	if s.ComposeProject != "" {
+		args.Add("label", composeProjectLabel+"="+s.ComposeProject)
+	}
+	return args
+}
+
+// Describe says what the scope keeps, for "none found" messages ("" when
+// it keeps everything).
+func (s Scope) Describe() string {
+	var parts []string
+	for _, l := range s.Labels {
+		parts = append(parts, "label "+l)
+	}
+	if s.ComposeProject != "" {
+		parts = append(parts, "Compose project "+s.ComposeProject)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Discover lists the running containers within scope whose image is Envoy
+// or whose command holds --restart-epoch.
+func (d *Docker) Discover(ctx context.Context, scope Scope) ([]Candidate, error) {
+	list, err := d.cli.ContainerList(ctx, container.ListOptions{Filters: scope.filters()})
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 func newInitCmd() *cobra.Command {
 	var force bool
 	var choose string
+	var scope restart.Scope
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Write a reloader.yaml for the running Envoy container (found through Docker)",
@@ -23,7 +24,9 @@ func newInitCmd() *cobra.Command {
 --restart-epoch), the bootstrap they were started with and where it is here
 through their bind mounts, and the published admin port, and writes a
 commented reloader.yaml in the current directory. With several candidates it
-lists them: choose one with --container. It never overwrites a file without --force.`,
+lists them: choose one with --container. --compose-project and --label narrow
+the search to some containers of the Docker Engine. It never overwrites a file
+without --force.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := restart.NewDocker("", "", "")
@@ -31,7 +34,7 @@ lists them: choose one with --container. It never overwrites a file without --fo
 				return &exitError{code: exitInvalid, err: err}
 			}
 			defer d.Close()
-			found, err := d.Discover(cmd.Context())
+			found, err := d.Discover(cmd.Context(), scope)
 			if err != nil {
 				return &exitError{code: exitInvalid, err: fmt.Errorf("cannot look for Envoy containers: %w", err)}
 			}
@@ -46,7 +49,11 @@ lists them: choose one with --container. It never overwrites a file without --fo
 			}
 			switch len(found) {
 			case 0:
-				return &exitError{code: exitInvalid, err: errors.New("no running Envoy container found (none has an Envoy image or --restart-epoch in its command)")}
+				where := ""
+				if s := scope.Describe(); s != "" {
+					where = " with " + s
+				}
+				return &exitError{code: exitInvalid, err: fmt.Errorf("no running Envoy container found%s (none has an Envoy image or --restart-epoch in its command)", where)}
 			case 1:
 			default:
 				var b strings.Builder
@@ -70,5 +77,7 @@ lists them: choose one with --container. It never overwrites a file without --fo
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing reloader.yaml")
 	cmd.Flags().StringVar(&choose, "container", "", "the container to use when several run")
+	cmd.Flags().StringVar(&scope.ComposeProject, "compose-project", "", "look only at the containers of this Compose project")
+	cmd.Flags().StringArrayVar(&scope.Labels, "label", nil, "look only at containers with this Docker label (KEY or KEY=VALUE; repeatable)")
 	return cmd
 }

@@ -3,6 +3,7 @@
 # foreground (Ctrl-C stops the reloader; `make dev-down` the stack).
 # Installs and starts Docker where it can (root, Debian), and falls back to
 # the stand-in Envoy image when the Envoy image cannot be pulled (offline).
+# `dev.sh down` stops the stack (`make dev-down`).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -18,28 +19,74 @@ as_root() {
   fi
 }
 
+# quietly runs a command with its output kept in a file, and when it fails
+# says so in one line with the output's last line.
+quietly() {
+  local log why
+  log="$(mktemp)"
+  if ! "$@" >"$log" 2>&1; then
+    why="$(grep -v '^[[:space:]]*$' "$log" | tail -n 1)"
+    echo "$* failed: ${why:-no output} (whole output: $log)" >&2
+    exit 1
+  fi
+  rm -f "$log"
+}
+
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l
+  quietly apt-get update -qq
+  quietly apt-get install -y -qq "$@"
+}
+
+# compose runs docker compose quietly and, when it fails, says why in one
+# line (docker-compose v1 answers a daemon problem with a Python traceback).
+compose() {
+  quietly env -C "$here" "${compose_cmd[@]}" -p "$project" "$@"
+}
+
+find_compose() {
+  if docker compose version >/dev/null 2>&1; then
+    compose_cmd=(docker compose)
+  elif command -v docker-compose >/dev/null 2>&1; then
+    compose_cmd=(docker-compose)
+  else
+    return 1
+  fi
+}
+
+if [ "${1:-}" = down ]; then
+  # Stopping installs and starts nothing: without a daemon there is no stack.
+  if ! docker info >/dev/null 2>&1; then
+    echo "no Docker daemon answers, so the example stack is not running"
+    exit 0
+  fi
+  find_compose || { echo "neither 'docker compose' nor 'docker-compose' is installed" >&2; exit 1; }
+  compose down --remove-orphans
+  say "example stack stopped"
+  exit 0
+fi
+
 if ! command -v dockerd >/dev/null 2>&1 && ! docker info >/dev/null 2>&1; then
   as_root "Docker is not installed" "apt-get install docker.io"
   say "installing Docker from Debian's packages"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+  apt_install docker.io
 fi
 if ! docker info >/dev/null 2>&1; then
   as_root "no Docker daemon answers" "start dockerd"
   say "starting dockerd (log: /tmp/envoy-reloader-dockerd.log)"
-  nohup dockerd >/tmp/envoy-reloader-dockerd.log 2>&1 &
+  # In a session of its own: Ctrl-C reaches every process of the terminal's
+  # foreground group, and it must stop only the reloader, not the daemon
+  # (and with it the stack) that outlives `make dev`.
+  setsid dockerd </dev/null >/tmp/envoy-reloader-dockerd.log 2>&1 &
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
   docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /tmp/envoy-reloader-dockerd.log" >&2; exit 1; }
 fi
 
-if docker compose version >/dev/null 2>&1; then
-  compose=(docker compose)
-elif command -v docker-compose >/dev/null 2>&1; then
-  compose=(docker-compose)
-else
+if ! find_compose; then
   as_root "neither 'docker compose' nor 'docker-compose' is installed" "apt-get install docker-compose"
   say "installing docker-compose from Debian's packages"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
-  compose=(docker-compose)
+  apt_install docker-compose
+  compose_cmd=(docker-compose)
 fi
 
 standin=""
@@ -55,8 +102,8 @@ if ! docker image inspect "$ENVOY_IMAGE" >/dev/null 2>&1; then
   fi
 fi
 
-say "starting the stack ($ENVOY_IMAGE) with ${compose[*]}"
-(cd "$here" && "${compose[@]}" -p "$project" up -d --force-recreate --remove-orphans)
+say "starting the stack ($ENVOY_IMAGE) with ${compose_cmd[*]}"
+compose up -d --force-recreate --remove-orphans
 
 if [ -n "$standin" ]; then
   cat <<'BANNER'
