@@ -226,6 +226,12 @@ func (c *envoyContainer) hups(t *testing.T) int {
 	return strings.Count(docker(t, "logs", c.name), "got SIGHUP")
 }
 
+// writeFile writes in place, as nano or `vim -c 'set backupcopy=yes'` do:
+// the file is truncated, then written. Between the two the file is empty,
+// and a test process descheduled there for longer than the reloader's
+// debounce (50 ms in these tests, under -race on a loaded machine) shows
+// it an empty bootstrap: a real partial save, reported as invalid. Tests
+// that need every save to arrive whole use saveAtomically.
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
@@ -313,4 +319,17 @@ func logLines(m map[string]any) string {
 		fmt.Fprintln(&b, l)
 	}
 	return b.String()
+}
+
+// saveAtomically saves as JetBrains' safe write or `sed -i` do: a new file
+// in the same directory renamed over the old one, so the reloader never
+// sees a partial file. The containers of these tests mount the directory,
+// so the rename reaches them.
+func saveAtomically(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	writeFile(t, tmp, content)
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -24,7 +24,9 @@ func TestEditsAreConfirmedEpochByEpoch(t *testing.T) {
 	phases := map[string][]float64{}
 	for epoch := 1; epoch <= 10; epoch++ {
 		saved := time.Now()
-		writeFile(t, c.config, containerConfig("backend"+strconv.Itoa(epoch)))
+		// Atomically: an in-place write can be seen half done (see writeFile),
+		// the one way this test failed (once in about 25 -race runs).
+		saveAtomically(t, c.config, containerConfig("backend"+strconv.Itoa(epoch)))
 		ev := r.wait(t, "reload")
 		sinceSave := time.Since(saved)
 		if ev["result"] != "ok" || num(ev, "epoch") != float64(epoch) || num(ev, "previous_epoch") != float64(epoch-1) {
