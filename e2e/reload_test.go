@@ -25,7 +25,7 @@ func TestEditsAreConfirmedEpochByEpoch(t *testing.T) {
 	for epoch := 1; epoch <= 10; epoch++ {
 		saved := time.Now()
 		// Atomically: an in-place write can be seen half done (see writeFile),
-		// the one way this test failed (once in about 25 -race runs).
+		// the likely cause of its one failure in about 25 -race runs.
 		saveAtomically(t, c.config, containerConfig("backend"+strconv.Itoa(epoch)))
 		ev := r.wait(t, "reload")
 		sinceSave := time.Since(saved)
