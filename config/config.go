@@ -96,6 +96,9 @@ type Confirm struct {
 type Watch struct {
 	// Debounce is the quiet time after the last change of a burst.
 	Debounce time.Duration `mapstructure:"debounce"`
+	// Settle replaces Debounce after a save that renamed a whole file into
+	// place (see watch.Options.Settle).
+	Settle time.Duration `mapstructure:"settle"`
 	// MaxWait bounds how long a stream of changes can delay a reload.
 	MaxWait time.Duration `mapstructure:"max_wait"`
 	// Poll is "auto" (poll only where file events do not arrive), "off", or
@@ -116,6 +119,7 @@ func Defaults() Settings {
 		Paths:     map[string]string{},
 		Watch: Watch{
 			Debounce: 150 * time.Millisecond,
+			Settle:   15 * time.Millisecond,
 			MaxWait:  2 * time.Second,
 			Poll:     "auto",
 			Extra:    []string{},
@@ -235,8 +239,8 @@ func (s Settings) check() error {
 	if s.Bootstrap == "" {
 		return &Error{File: s.File, Msg: "bootstrap: the path of the Envoy bootstrap is empty"}
 	}
-	if s.Watch.Debounce < 0 || s.Watch.MaxWait < 0 {
-		return &Error{File: s.File, Msg: "watch.debounce and watch.max_wait must not be negative"}
+	if s.Watch.Debounce < 0 || s.Watch.MaxWait < 0 || s.Watch.Settle < 0 {
+		return &Error{File: s.File, Msg: "watch.debounce, watch.settle and watch.max_wait must not be negative"}
 	}
 	if s.Watch.MaxWait > 0 && s.Watch.MaxWait < s.Watch.Debounce {
 		return &Error{File: s.File, Msg: fmt.Sprintf("watch.max_wait (%s) is shorter than watch.debounce (%s)", s.Watch.MaxWait, s.Watch.Debounce)}

@@ -27,12 +27,19 @@ type runner struct {
 	watched map[string]bool      // directories given to the event source
 	polled  map[string]bool      // directories polled instead
 
-	pending   map[string]bool
+	// pending holds each file of the coming batch with the time its own
+	// changes are over, unless more come; the batch is due at the latest.
+	pending   map[string]time.Time
 	first     time.Time
-	last      time.Time
 	timer     *time.Timer
 	ready     *Batch
 	readySeen map[string]fileState
+
+	// prev is the event handled before the current one, and completing
+	// says the current one completes a save (see completesSave).
+	prev       fsnotify.Event
+	completing bool
+	rechecking bool // apply is checking files of newly watched directories
 
 	probes     map[string]string // probe file -> its directory
 	probeTimer *time.Timer
@@ -43,7 +50,7 @@ func newRunner(w *Watcher, src eventSource) *runner {
 	return &runner{
 		w: w, src: src,
 		states: map[string]fileState{}, missing: map[string]bool{}, sigs: map[string]statSig{},
-		watched: map[string]bool{}, polled: map[string]bool{}, pending: map[string]bool{},
+		watched: map[string]bool{}, polled: map[string]bool{}, pending: map[string]time.Time{},
 		probes: map[string]string{},
 	}
 }
@@ -143,7 +150,9 @@ func (r *runner) apply(set *watchSet) {
 			r.polled[d] = true
 		}
 	}
+	r.rechecking = true
 	r.ensureWatches()
+	r.rechecking = false
 	r.resetPolling()
 }
 
@@ -209,7 +218,11 @@ func (r *runner) ensureWatches() {
 		}
 		r.watched[d] = true
 		r.log("watching directory", d, "added")
-		r.touchDir(d)
+		if r.rechecking {
+			r.recheckDir(d)
+		} else {
+			r.touchDir(d)
+		}
 	}
 	for d := range r.watched {
 		if !want[d] {
@@ -220,12 +233,34 @@ func (r *runner) ensureWatches() {
 }
 
 // touchDir marks every watched file in dir (or resolving into it) as
-// possibly changed.
+// possibly changed. A file in dir itself may still be being written (a
+// directory removed and recreated); one that resolves into dir through a
+// symlink was complete before the link pointed there (a ConfigMap's new
+// ..data), so it waits only the settle.
 func (r *runner) touchDir(dir string) {
 	for _, f := range r.allFiles() {
 		target, _ := resolved(f)
-		if filepath.Dir(f) == dir || filepath.Dir(target) == dir {
+		switch {
+		case filepath.Dir(f) == dir:
 			r.touch(f)
+		case filepath.Dir(target) == dir:
+			r.mark(f, true)
+		}
+	}
+}
+
+// recheckDir looks again, once the watch on dir is in place, at the files
+// whose baseline apply has just read, for a change made in between. An
+// unchanged file starts no batch; a changed one is no write in progress
+// either, so it waits only the settle.
+func (r *runner) recheckDir(dir string) {
+	for _, f := range r.allFiles() {
+		target, _ := resolved(f)
+		if filepath.Dir(f) != dir && filepath.Dir(target) != dir {
+			continue
+		}
+		if st, old := readState(f), r.states[f]; st.exists != old.exists || st.hash != old.hash {
+			r.mark(f, true)
 		}
 	}
 }
@@ -234,7 +269,22 @@ func (r *runner) log(msg, path, decision string) {
 	r.w.log.Debug(msg, "event", "watch", "path", path, "decision", decision)
 }
 
+// completesSave tells whether ev, on a watched name, is the last step of a
+// save by rename. inotify reports a rename within a directory as
+// IN_MOVED_FROM of the old name immediately followed by IN_MOVED_TO of the
+// new one (fsnotify: Rename, then Create); a file merely created, as vim's
+// and emacs's default saves do after moving the original to a backup
+// (Rename of the watched name itself, then Create of the backup), is still
+// empty and about to be written. So only a Create right after the Rename
+// of another name in the same directory is a completed save.
+func completesSave(prev, ev fsnotify.Event) bool {
+	return ev.Has(fsnotify.Create) && prev.Has(fsnotify.Rename) &&
+		filepath.Dir(prev.Name) == filepath.Dir(ev.Name) && filepath.Clean(prev.Name) != filepath.Clean(ev.Name)
+}
+
 func (r *runner) handle(ev fsnotify.Event) {
+	r.completing = completesSave(r.prev, ev)
+	defer func() { r.prev, r.completing = ev, false }()
 	name := filepath.Clean(ev.Name)
 	op := ev.Op.String()
 	switch {
@@ -278,6 +328,9 @@ func (r *runner) handle(ev fsnotify.Event) {
 	if len(r.pending) == 0 {
 		decision = "watched file: starts a batch"
 	}
+	if r.completing {
+		decision += " (renamed into place: the save is complete)"
+	}
 	for _, f := range matched {
 		r.touch(f)
 	}
@@ -320,17 +373,33 @@ func (r *runner) leadsToNeededDir(name string) bool {
 	return false
 }
 
-// touch adds f to the pending batch and (re)arms the debounce timer: the
-// batch is due debounce after the last change, or max wait after the first.
-func (r *runner) touch(f string) {
+// touch adds f to the pending batch and (re)arms the timer. Each file's
+// changes are over debounce after its last change, or settle after it when
+// that change completed a save (the file's earlier events are then moot:
+// the rename replaced it whole); the batch is due when every file's
+// changes are over, or max wait after its first change.
+func (r *runner) touch(f string) { r.mark(f, r.completing) }
+
+// mark is touch with the settle chosen by the caller: complete says f's
+// change is known to be whole.
+func (r *runner) mark(f string, complete bool) {
 	now := time.Now()
-	r.pending[f] = true
 	if r.first.IsZero() {
 		r.first = now
 	}
-	r.last = now
 	r.ready = nil // a batch waiting for the consumer absorbs this change
-	wait := r.w.opts.Debounce
+	delay := r.w.opts.Debounce
+	if complete {
+		delay = r.w.opts.Settle
+	}
+	r.pending[f] = now.Add(delay)
+	var due time.Time
+	for _, d := range r.pending {
+		if d.After(due) {
+			due = d
+		}
+	}
+	wait := due.Sub(now)
 	if r.w.opts.MaxWait > 0 {
 		if untilMax := r.first.Add(r.w.opts.MaxWait).Sub(now); untilMax < wait {
 			wait = max(untilMax, 0)
@@ -394,7 +463,7 @@ func (r *runner) delivered() {
 
 func (r *runner) clearPending() {
 	clear(r.pending)
-	r.first, r.last = time.Time{}, time.Time{}
+	r.first = time.Time{}
 	r.ready, r.readySeen = nil, nil
 	if r.timer != nil {
 		r.timer.Stop()

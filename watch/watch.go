@@ -26,6 +26,13 @@ type Options struct {
 	// Debounce is the quiet time after the last change before a batch is
 	// delivered (default 150ms).
 	Debounce time.Duration
+	// Settle replaces Debounce after an event that completes a save: a new
+	// file renamed over a watched name, or a symlink in its chain swapped
+	// (default 15ms; negative: always wait the full Debounce). Such a save
+	// is whole the moment the rename lands; the short wait only gathers the
+	// events that come with it. Writes in place keep the full Debounce:
+	// nothing tells when a writer that may reopen the file is done.
+	Settle time.Duration
 	// MaxWait delivers a batch at the latest this long after its first
 	// change, even while changes keep coming (default 2s; negative: never).
 	MaxWait time.Duration
@@ -93,6 +100,12 @@ func New(files, patterns []string, opts Options) (*Watcher, error) {
 	}
 	if opts.MaxWait == 0 {
 		opts.MaxWait = 2 * time.Second
+	}
+	if opts.Settle == 0 {
+		opts.Settle = 15 * time.Millisecond
+	}
+	if opts.Settle < 0 || opts.Settle > opts.Debounce {
+		opts.Settle = opts.Debounce
 	}
 	if opts.FallbackInterval <= 0 {
 		opts.FallbackInterval = 500 * time.Millisecond

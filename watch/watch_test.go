@@ -173,6 +173,13 @@ var savePatterns = []savePattern{
 		writeFile(t, file, content)
 		must(t, os.Remove(file+"~"))
 	}},
+	{"JetBrains safe write", plainSetup, func(t *testing.T, file, content string) {
+		tmp, old := file+"___jb_tmp___", file+"___jb_old___"
+		writeFile(t, tmp, content)
+		must(t, os.Rename(file, old))
+		must(t, os.Rename(tmp, file))
+		must(t, os.Remove(old))
+	}},
 	{"sed -i", plainSetup, func(t *testing.T, file, content string) {
 		old, err := os.ReadFile(file)
 		must(t, err)

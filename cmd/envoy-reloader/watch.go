@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -93,7 +95,7 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 			Reloader:  reloader,
 		},
 		WatchOptions: watch.Options{
-			Debounce: s.Watch.Debounce, MaxWait: s.Watch.MaxWait,
+			Debounce: s.Watch.Debounce, Settle: settleOption(s.Watch.Settle), MaxWait: s.Watch.MaxWait,
 			PollAuto: auto, PollInterval: interval,
 			Logger: watchLogger(p, verbose, stderr),
 		},
@@ -126,4 +128,13 @@ func watchLogger(p *report.Printer, verbose bool, stderr io.Writer) *slog.Logger
 		return slog.New(slog.NewJSONHandler(p.W, opts))
 	}
 	return slog.New(slog.NewTextHandler(stderr, opts))
+}
+
+// settleOption maps watch.settle to watch.Options: 0 there means "use the
+// default", while 0 in reloader.yaml means "no shortcut: always debounce".
+func settleOption(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
