@@ -47,6 +47,29 @@ func BenchmarkEventToBatchLatency(b *testing.B) {
 	b.ReportMetric(float64(beyond.Microseconds())/float64(i)/1000, "ms-beyond-debounce")
 }
 
+// BenchmarkRenameSaveToBatchLatency measures how long after a save that
+// renames a new file into place its batch arrives, under the default
+// debounce (150 ms) and settle (15 ms): the settle, not the debounce.
+func BenchmarkRenameSaveToBatchLatency(b *testing.B) {
+	w, file := startBench(b, Options{})
+	tmp := file + ".tmp"
+	var total time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		if err := os.WriteFile(tmp, fmt.Appendf(nil, "v%d\n", i), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		saved := time.Now()
+		if err := os.Rename(tmp, file); err != nil {
+			b.Fatal(err)
+		}
+		<-w.Batches()
+		total += time.Since(saved)
+	}
+	b.ReportMetric(float64(total.Microseconds())/float64(i)/1000, "ms-save-to-batch")
+}
+
 // BenchmarkIdleCPU measures the CPU the process uses over 10 s of watching
 // with nothing changing (target: nothing measurable; no timers tick).
 func BenchmarkIdleCPU(b *testing.B) {
