@@ -92,6 +92,12 @@ func (s *server) run() int {
 	if s.opts.mode == "validate" {
 		return s.validate()
 	}
+	// Signals are caught from the start, as Envoy installs its handlers
+	// before it reports LIVE: the restarter forwards SIGUSR1 and SIGTERM at
+	// any time, and SIGUSR1's default action would end the process.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
 	s.log.info("source/server/server.cc", 430, "initializing epoch %d (base id=%d, hot restart version=%s)", s.opts.restartEpoch, s.opts.baseID, hotRestartVersion)
 	// Phase 1: parse and validate; errors here never contact the parent.
 	res, what := s.load()
@@ -139,7 +145,7 @@ func (s *server) run() int {
 			_ = send(s.parent, message{Op: opTerminate}, nil)
 		})
 	}
-	return s.wait()
+	return s.wait(sigs)
 }
 
 // load runs phase 1 and returns the first error Envoy would stop at.
@@ -200,10 +206,7 @@ func (s *server) contactParent() (int, bool) {
 	return 0, true
 }
 
-func (s *server) wait() int {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
-	defer signal.Stop(sigs)
+func (s *server) wait(sigs <-chan os.Signal) int {
 	for {
 		select {
 		case code := <-s.exit:
