@@ -1,6 +1,7 @@
 package restart
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,7 +56,14 @@ type Loop struct {
 	// newer save replaces it.
 	retry      *time.Timer
 	retryFiles []string
-	retryDelay time.Duration
+	retryDelay time.Duration // 0 when no retry is under way
+
+	// RetryDelay is the first wait before trying a save again (default
+	// 1s); each further try waits twice as long, up to MaxRetryDelay
+	// (default 5s).
+	RetryDelay, MaxRetryDelay time.Duration
+	// retryScheduled, when set (tests), sees each wait chosen.
+	retryScheduled func(time.Duration)
 }
 
 // Retry pacing for a target that does not answer.
@@ -124,20 +132,28 @@ func retryC(t *time.Timer) <-chan time.Time {
 	return t.C
 }
 
+// stopRetry ends a retry under way: a newer save replaces it.
 func (l *Loop) stopRetry() {
 	if l.retry != nil {
 		l.retry.Stop()
 		l.retry = nil
 	}
+	l.retryDelay = 0
 }
 
+// scheduleRetry tries files again later: the first time after RetryDelay,
+// with one notice, then after twice the previous wait, up to MaxRetryDelay.
 func (l *Loop) scheduleRetry(files []string) {
-	if l.retry == nil {
-		l.retryDelay = firstRetryDelay
+	first, most := cmp.Or(l.RetryDelay, firstRetryDelay), cmp.Or(l.MaxRetryDelay, maxRetryDelay)
+	if l.retryDelay == 0 {
+		l.retryDelay = first
 		l.Notify(Notice{Event: "retry", Time: time.Now(), Level: "warn", Path: l.Pipeline.Bootstrap,
 			Message: "the target does not answer; the latest save will be applied once it does"})
 	} else {
-		l.retryDelay = min(2*l.retryDelay, maxRetryDelay)
+		l.retryDelay = min(2*l.retryDelay, most)
+	}
+	if l.retryScheduled != nil {
+		l.retryScheduled(l.retryDelay)
 	}
 	l.retryFiles = files
 	l.retry = time.NewTimer(l.retryDelay)
@@ -146,7 +162,7 @@ func (l *Loop) scheduleRetry(files []string) {
 // retryReload tries the latest save again; only its outcome, once the
 // target answers, is reported.
 func (l *Loop) retryReload(ctx context.Context) {
-	l.retry = nil
+	l.retry = nil // it fired; the retry itself goes on until it succeeds or fails for good
 	ev := l.Pipeline.Run(ctx, l.retryFiles)
 	if ctx.Err() != nil {
 		return
@@ -155,6 +171,7 @@ func (l *Loop) retryReload(ctx context.Context) {
 		l.scheduleRetry(l.retryFiles)
 		return
 	}
+	l.retryDelay = 0
 	ev.Warnings = append(ev.Warnings, "applied on retry, once the target answered again")
 	l.finish(ev)
 }

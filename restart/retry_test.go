@@ -1,0 +1,73 @@
+package restart
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/envoy-reloader/envoy-reloader/watch"
+)
+
+// unreachableReloader fails every reload before its signal, as a target
+// that does not answer does.
+type unreachableReloader struct{ attempts chan struct{} }
+
+func (r *unreachableReloader) Reload(_ context.Context, ev *Event) {
+	ev.Result, ev.Error, ev.Retry = ResultFailed, "the target does not answer", true
+	r.attempts <- struct{}{}
+}
+
+// A target that stays down is tried again after waits that double up to
+// the maximum, with one notice for the whole retry, not one per attempt.
+func TestRetryBacksOffWithOneNotice(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "envoy.yaml")
+	writeFile(t, file, config("a"))
+	target := &unreachableReloader{attempts: make(chan struct{}, 100)}
+	delays := make(chan time.Duration, 100)
+	notices := make(chan Notice, 100)
+	l := &Loop{
+		Pipeline:       &Pipeline{Bootstrap: file, Reloader: target},
+		WatchOptions:   watch.Options{Debounce: 20 * time.Millisecond},
+		Report:         func(Event) {},
+		Notify:         func(n Notice) { notices <- n },
+		RetryDelay:     time.Millisecond,
+		MaxRetryDelay:  8 * time.Millisecond,
+		retryScheduled: func(d time.Duration) { delays <- d },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := receive(t, done); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	if n := receive(t, notices); n.Event != "watching" {
+		t.Fatalf("notice %+v, want watching", n)
+	}
+	writeFile(t, file, config("b"))
+	var got []time.Duration
+	for range 6 {
+		receive(t, target.attempts)
+		got = append(got, receive(t, delays))
+	}
+	want := []time.Duration{1, 2, 4, 8, 8, 8}
+	for i := range want {
+		want[i] *= time.Millisecond
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("waits between attempts %v, want %v", got, want)
+	}
+	var retryNotices int
+	for len(notices) > 0 {
+		if n := <-notices; n.Event == "retry" {
+			retryNotices++
+		}
+	}
+	if retryNotices != 1 {
+		t.Errorf("%d retry notices over 6 attempts, want 1", retryNotices)
+	}
+}
