@@ -42,7 +42,7 @@ type Loop struct {
 	HostPath func(string) string
 	// Report receives each reload attempt, and the start as an Event with
 	// "event":"start"; Notify receives notices. Both are called from Run's
-	// goroutine only.
+	// goroutine only; either may be nil.
 	Report func(Event)
 	Notify func(Notice)
 
@@ -77,6 +77,12 @@ var ErrBootstrapMissing = errors.New("the bootstrap does not exist")
 
 // Run validates, then watches and reloads until ctx is done.
 func (l *Loop) Run(ctx context.Context) error {
+	if l.Report == nil {
+		l.Report = func(Event) {}
+	}
+	if l.Notify == nil {
+		l.Notify = func(Notice) {}
+	}
 	if _, err := os.Stat(l.Pipeline.Bootstrap); err != nil {
 		return fmt.Errorf("%w: %v", ErrBootstrapMissing, err)
 	}

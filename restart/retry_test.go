@@ -71,3 +71,25 @@ func TestRetryBacksOffWithOneNotice(t *testing.T) {
 		t.Errorf("%d retry notices over 6 attempts, want 1", retryNotices)
 	}
 }
+
+// A Loop without Report runs (it panicked on its first report).
+func TestLoopRunsWithoutReport(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "envoy.yaml")
+	writeFile(t, file, config("a"))
+	target := &unreachableReloader{attempts: make(chan struct{}, 100)}
+	notices := make(chan Notice, 100)
+	l := &Loop{Pipeline: &Pipeline{Bootstrap: file, Reloader: target}, WatchOptions: watch.Options{Debounce: 20 * time.Millisecond},
+		Notify: func(n Notice) { notices <- n }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	if n := receive(t, notices); n.Event != "watching" {
+		t.Fatalf("notice %+v, want watching", n)
+	}
+	writeFile(t, file, config("b"))
+	receive(t, target.attempts) // the save reached the target: nothing panicked on the way
+	cancel()
+	if err := receive(t, done); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}

@@ -80,6 +80,14 @@ func newRootCmd() *cobra.Command {
 validates every change, hot-restarts Envoy and confirms the new config is live.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Every command takes --log-format, and every one rejects a value it
+		// would otherwise ignore (status printed text for "xml").
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if _, err := report.ParseFormat(g.logFormat); err != nil {
+				return usageErr(fmt.Errorf("--log-format: %w", err))
+			}
+			return nil
+		},
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.configFile, "config", "", "reloader config file (default ./"+config.DefaultFile+" when present)")
@@ -114,8 +122,20 @@ func (g *globalFlags) start(cmd *cobra.Command, flagKeys map[string]string) (con
 	if err != nil {
 		return s, nil, nil, nil, err
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext(cmd.Context())
 	return s, p, ctx, stop, nil
+}
+
+// interruptContext is ended by the first SIGINT or SIGTERM, which lets the
+// command finish what it does; from then on the signals have their default
+// effect again, so a second Ctrl-C ends a command that is stuck.
+func interruptContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return ctx, stop
 }
 
 func (g *globalFlags) printer(cmd *cobra.Command, format string) (*report.Printer, error) {
