@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"time"
@@ -72,8 +72,13 @@ const (
 	maxRetryDelay   = 5 * time.Second
 )
 
-// ErrBootstrapMissing is returned when the bootstrap does not exist at start.
-var ErrBootstrapMissing = errors.New("the bootstrap does not exist")
+// ErrBootstrapMissing is returned when the bootstrap does not exist at
+// start, and ErrBootstrapUnreadable, with the cause, when it cannot be read
+// (a directory, no permission).
+var (
+	ErrBootstrapMissing    = errors.New("the bootstrap does not exist")
+	ErrBootstrapUnreadable = errors.New("cannot read the bootstrap")
+)
 
 // Run validates, then watches and reloads until ctx is done.
 func (l *Loop) Run(ctx context.Context) error {
@@ -83,13 +88,13 @@ func (l *Loop) Run(ctx context.Context) error {
 	if l.Notify == nil {
 		l.Notify = func(Notice) {}
 	}
-	if _, err := os.Stat(l.Pipeline.Bootstrap); err != nil {
-		return fmt.Errorf("%w: %v", ErrBootstrapMissing, err)
-	}
 	start := time.Now()
 	res, err := bootstrap.LoadFile(l.Pipeline.Bootstrap, l.Pipeline.Options)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrBootstrapMissing, err)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return ErrBootstrapMissing
+	case err != nil:
+		return fmt.Errorf("%w: %w", ErrBootstrapUnreadable, err)
 	}
 	first := Event{Event: "start", Time: start, Result: ResultOK, Files: []string{l.Pipeline.Bootstrap},
 		Diagnostics: res.Diagnostics, ValidateMs: Millis(time.Since(start)), Bootstrap: res}

@@ -2,6 +2,7 @@ package restart
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -228,8 +229,18 @@ func TestDeletedBootstrapWaitsForItsReturn(t *testing.T) {
 
 func TestMissingBootstrapAtStartIsAnError(t *testing.T) {
 	l := &Loop{Pipeline: &Pipeline{Bootstrap: filepath.Join(t.TempDir(), "absent.yaml")}}
-	if err := l.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "does not exist") {
+	if err := l.Run(context.Background()); !errors.Is(err, ErrBootstrapMissing) || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// A bootstrap that exists but cannot be read says why; it was reported as
+// "does not exist" whatever the cause.
+func TestUnreadableBootstrapAtStartSaysWhy(t *testing.T) {
+	l := &Loop{Pipeline: &Pipeline{Bootstrap: t.TempDir()}} // a directory
+	err := l.Run(context.Background())
+	if !errors.Is(err, ErrBootstrapUnreadable) || errors.Is(err, ErrBootstrapMissing) || !strings.Contains(err.Error(), "is a directory") {
+		t.Fatalf("error %v, want the cause (is a directory)", err)
 	}
 }
 

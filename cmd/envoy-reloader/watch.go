@@ -107,7 +107,7 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 		loop.Patterns = append(loop.Patterns, s.Resolve(pattern))
 	}
 	err = loop.Run(ctx)
-	if errors.Is(err, restart.ErrBootstrapMissing) {
+	if errors.Is(err, restart.ErrBootstrapMissing) || errors.Is(err, restart.ErrBootstrapUnreadable) {
 		return usageErr(fmt.Errorf("%s: %w", s.BootstrapPath(), err))
 	}
 	if err != nil {
