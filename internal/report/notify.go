@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"os/exec"
+	"sync"
 
 	"github.com/envoy-reloader/envoy-reloader/restart"
 )
@@ -13,6 +14,7 @@ type Notifier struct {
 	// Success also notifies confirmed reloads, not only failures.
 	Success bool
 	command string
+	running sync.WaitGroup
 }
 
 // NewNotifier finds notify-send on PATH.
@@ -47,6 +49,17 @@ func (n *Notifier) Reload(ev restart.Event) {
 	}
 	cmd := exec.Command(n.command, "--app-name=envoy-reloader", "--urgency="+urgency, title, body)
 	if cmd.Start() == nil {
-		go func() { _ = cmd.Wait() }() // reaped, never blocking the reload loop
+		n.running.Add(1)
+		go func() { // reaped, never blocking the reload loop
+			defer n.running.Done()
+			_ = cmd.Wait()
+		}()
+	}
+}
+
+// Wait waits for the notifications started so far to be delivered.
+func (n *Notifier) Wait() {
+	if n != nil {
+		n.running.Wait()
 	}
 }

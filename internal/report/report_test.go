@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,17 +123,18 @@ func TestNotifierCallsNotifySend(t *testing.T) {
 	n := NewNotifier(false)
 	n.Reload(goldenEvents["failed"])
 	n.Reload(goldenEvents["ok"]) // success is not notified unless asked
-	deadline := time.Now().Add(5 * time.Second)
-	var calls []byte
-	for time.Now().Before(deadline) {
-		if calls, _ = os.ReadFile(record); len(calls) > 0 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond) // the notification runs in its own process
-	}
+	n.Wait()
+	calls, _ := os.ReadFile(record)
 	want := "--app-name=envoy-reloader --urgency=critical Envoy config not applied Envoy did not take the new config: the new epoch exited with code 1\n"
 	if string(calls) != want {
-		t.Errorf("notify-send got %q, want %q", calls, want)
+		t.Errorf("notify-send got %q, want only %q", calls, want)
+	}
+	// Asked, success is notified too.
+	both := NewNotifier(true)
+	both.Reload(goldenEvents["ok"])
+	both.Wait()
+	if calls, _ := os.ReadFile(record); !strings.Contains(string(calls), "--urgency=low Envoy epoch") {
+		t.Errorf("with success on, notify-send got %q", calls)
 	}
 	t.Setenv("PATH", t.TempDir())
 	NewNotifier(true).Reload(goldenEvents["failed"]) // absent: nothing happens, nothing fails
