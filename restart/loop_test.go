@@ -60,16 +60,17 @@ func (r *gatedReloader) Reload(ctx context.Context, ev *Event) {
 }
 
 type loopHarness struct {
-	events  chan Event
-	notices chan Notice
+	events     chan Event
+	notices    chan Notice
+	batchReady chan struct{}
 }
 
 func startLoop(t *testing.T, file string, reloader Reloader) *loopHarness {
 	t.Helper()
-	h := &loopHarness{events: make(chan Event, 100), notices: make(chan Notice, 100)}
+	h := &loopHarness{events: make(chan Event, 100), notices: make(chan Notice, 100), batchReady: make(chan struct{}, 100)}
 	l := &Loop{
 		Pipeline:     &Pipeline{Bootstrap: file},
-		WatchOptions: watch.Options{Debounce: 50 * time.Millisecond},
+		WatchOptions: watch.Options{Debounce: 50 * time.Millisecond, OnBatchReady: h.onBatchReady},
 		Report:       func(ev Event) { h.events <- ev },
 		Notify:       func(n Notice) { h.notices <- n },
 	}
@@ -81,7 +82,7 @@ func startLoop(t *testing.T, file string, reloader Reloader) *loopHarness {
 	go func() { done <- l.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
+		if err := receive(t, done); err != nil {
 			t.Errorf("Run: %v", err)
 		}
 	})
@@ -92,6 +93,15 @@ func startLoop(t *testing.T, file string, reloader Reloader) *loopHarness {
 		t.Fatalf("notice %+v, want watching", n)
 	}
 	return h
+}
+
+// onBatchReady records that a batch waits for the loop, never blocking the
+// watcher when a test does not look.
+func (h *loopHarness) onBatchReady() {
+	select {
+	case h.batchReady <- struct{}{}:
+	default:
+	}
 }
 
 func (h *loopHarness) nextEvent(t *testing.T) Event   { t.Helper(); return receive(t, h.events) }
@@ -133,13 +143,18 @@ func TestChangeDuringReloadCausesExactlyOneMore(t *testing.T) {
 	h := startLoop(t, file, r)
 
 	writeFile(t, file, config("v2"))
-	if got := <-r.started; !strings.Contains(got, "v2") {
+	if got := receive(t, r.started); !strings.Contains(got, "v2") {
 		t.Fatalf("first reload saw %q", got)
 	}
-	// Two more saves while the first reload is in flight.
+	// Two more saves while the first reload is in flight: the second comes
+	// once the batch of the first is complete and waiting, and merges in.
+	for len(h.batchReady) > 0 {
+		<-h.batchReady // v2's batch, ready before its reload started
+	}
 	writeFile(t, file, config("v3"))
+	receive(t, h.batchReady)
 	writeFile(t, file, config("v4"))
-	time.Sleep(200 * time.Millisecond) // longer than the debounce: the merged batch is waiting
+	receive(t, h.batchReady)
 	r.gate <- struct{}{}
 	if ev := h.nextEvent(t); ev.Result != ResultOK {
 		t.Fatalf("first reload: %+v", ev)
@@ -186,7 +201,7 @@ func TestInvalidConfigNeverReloads(t *testing.T) {
 	}
 	// The watch goes on: the next valid save reloads.
 	writeFile(t, file, config("v2"))
-	if got := <-r.started; !strings.Contains(got, "v2") {
+	if got := receive(t, r.started); !strings.Contains(got, "v2") {
 		t.Fatalf("reload saw %q", got)
 	}
 	r.gate <- struct{}{}

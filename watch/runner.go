@@ -446,6 +446,9 @@ func (r *runner) fire() {
 	}
 	b.FirstEvent, b.Ready = r.first, time.Now()
 	r.ready, r.readySeen = &b, seen
+	if r.w.opts.OnBatchReady != nil {
+		r.w.opts.OnBatchReady()
+	}
 }
 
 func (r *runner) delivered() {

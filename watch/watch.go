@@ -51,6 +51,11 @@ type Options struct {
 	// polling notices at warn level (default: discard).
 	Logger *slog.Logger
 
+	// OnBatchReady, when set, is called from the watcher's goroutine each
+	// time a batch is complete and waits for its consumer: the event tests
+	// synchronise on where they would otherwise sleep.
+	OnBatchReady func()
+
 	// newSource replaces fsnotify in tests that simulate lost events.
 	newSource func() (eventSource, error)
 }

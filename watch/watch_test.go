@@ -53,8 +53,13 @@ func start(t *testing.T, files, patterns []string, opts Options) *harness {
 	go func() { done <- w.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("Run did not return within 5s of its cancel")
 		}
 		if t.Failed() {
 			t.Logf("watcher log:\n%s", logs.String())
@@ -408,14 +413,24 @@ func TestMaxWaitBoundsAContinuousStream(t *testing.T) {
 
 func TestSlowConsumerGetsOneMergedBatch(t *testing.T) {
 	file := plainSetup(t, t.TempDir())
-	h := start(t, []string{file}, nil, Options{})
+	ready := make(chan struct{}, 10)
+	h := start(t, []string{file}, nil, Options{OnBatchReady: func() { ready <- struct{}{} }})
 	writeFile(t, file, "a\n")
 	// The consumer does not receive (a reload in flight) while more changes come.
-	time.Sleep(3 * testDebounce) // let the first batch become ready and wait
+	waitReady(t, ready) // the first batch is complete and waits
 	writeFile(t, file, "b\n")
 	writeFile(t, file, "c\n")
-	time.Sleep(3 * testDebounce)
+	waitReady(t, ready) // the changes merged into it, complete again
 	if got := h.expectReloads(); len(got) != 1 || got[0] != "c\n" {
 		t.Fatalf("batches saw %q, want one merged batch seeing the last content", got)
+	}
+}
+
+func waitReady(t *testing.T, ready <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-ready:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no batch became ready within 5s")
 	}
 }
