@@ -1,0 +1,131 @@
+package bootstrap
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+)
+
+// chainListener places the filters of one network chain on a listener;
+// each filter carries only its @type, which is all the chain rule reads.
+func chainListener(filters ...string) string {
+	var b strings.Builder
+	b.WriteString("static_resources:\n  listeners:\n  - name: l\n    address:\n      socket_address: {address: 0.0.0.0, port_value: 1}\n    filter_chains:\n    - filters:\n")
+	for i, f := range filters {
+		fmt.Fprintf(&b, "      - name: f%d\n        typed_config: {\"@type\": type.googleapis.com/%s}\n", i, f)
+	}
+	return b.String()
+}
+
+// chainHCM places the filters of one HTTP chain on an HCM.
+func chainHCM(filters ...string) string {
+	var b strings.Builder
+	b.WriteString(chainListener("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"))
+	b.WriteString("        # the HCM's own config follows\n")
+	s := strings.Replace(b.String(), "typed_config: {\"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager}",
+		"typed_config:\n          \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n          stat_prefix: s\n          http_filters:\n", 1)
+	b.Reset()
+	b.WriteString(s)
+	for i, f := range filters {
+		fmt.Fprintf(&b, "          - name: h%d\n            typed_config: {\"@type\": type.googleapis.com/%s}\n", i, f)
+	}
+	return b.String()
+}
+
+func hasMessage(res *Result, want string) bool {
+	for _, d := range res.Diagnostics {
+		if d.Severity == SeverityError && d.Message == want {
+			return true
+		}
+	}
+	return false
+}
+
+// TestFilterKindTables checks every entry of the terminal-filter tables:
+// its config type exists, and a chain that misplaces it is refused with
+// Envoy's message naming the entry's extension name.
+func TestFilterKindTables(t *testing.T) {
+	tables := []struct {
+		chain string
+		kinds map[protoreflect.FullName]filterKind
+		build func(...string) string
+		name  string // the name the builder gives the filter under test
+	}{
+		{"network", networkFilterKinds, chainListener, "f0"},
+		{"http", httpFilterKinds, chainHCM, "h0"},
+	}
+	for _, tb := range tables {
+		for typ, kind := range tb.kinds {
+			t.Run(string(typ), func(t *testing.T) {
+				if _, err := protoregistry.GlobalTypes.FindMessageByName(typ); err != nil {
+					t.Fatalf("%s is not a registered type: %v", typ, err)
+				}
+				var yaml, want string
+				if kind.terminal {
+					// Twice: the first is a terminal filter that is not last.
+					yaml = tb.build(string(typ), string(typ))
+					want = fmt.Sprintf("terminal filter named %s of type %s must be the last filter in a %s filter chain.", tb.name, kind.name, tb.chain)
+				} else {
+					yaml = tb.build(string(typ))
+					want = fmt.Sprintf("non-terminal filter named %s of type %s is the last filter in a %s filter chain.", tb.name, kind.name, tb.chain)
+				}
+				res := Load("t.yaml", []byte(yaml), Options{})
+				if !hasMessage(res, want) {
+					t.Errorf("no %q in %v", want, res.Diagnostics)
+				}
+			})
+		}
+	}
+}
+
+// TestFilterChainInOrderIsAccepted guards against the rule firing on good
+// chains: non-terminal filters followed by one terminal filter.
+func TestFilterChainInOrderIsAccepted(t *testing.T) {
+	for _, yaml := range []string{
+		chainListener("envoy.extensions.filters.network.rbac.v3.RBAC", "envoy.extensions.filters.network.echo.v3.Echo"),
+		chainHCM("envoy.extensions.filters.http.cors.v3.Cors", "envoy.extensions.filters.http.router.v3.Router"),
+		chainListener("com.example.Unknown"), // unknown to the table: not judged
+	} {
+		res := Load("t.yaml", []byte(yaml), Options{})
+		for _, d := range res.Diagnostics {
+			if strings.Contains(d.Message, "filter chain") {
+				t.Errorf("unexpected %q in\n%s", d.Message, yaml)
+			}
+		}
+	}
+}
+
+// TestTerminalFiltersAreEnvoys pins the terminal entries of both tables to
+// the list read from Envoy's factories (see the table comments), so an
+// edit that flips an entry fails here and not only at a user's Envoy.
+func TestTerminalFiltersAreEnvoys(t *testing.T) {
+	want := map[string]bool{
+		"envoy.filters.network.tcp_proxy": true, "envoy.filters.network.http_connection_manager": true,
+		"envoy.filters.network.redis_proxy": true, "envoy.filters.network.thrift_proxy": true,
+		"envoy.filters.network.dubbo_proxy": true, "envoy.filters.network.rocketmq_proxy": true,
+		"envoy.filters.network.kafka_mesh": true, "envoy.filters.network.generic_proxy": true,
+		"envoy.filters.network.echo": true, "envoy.filters.network.direct_response": true,
+		"envoy.filters.http.router": true, "envoy.filters.http.upstream_codec": true,
+	}
+	got := map[string]bool{}
+	for _, kinds := range []map[protoreflect.FullName]filterKind{networkFilterKinds, httpFilterKinds} {
+		for _, k := range kinds {
+			if k.terminal {
+				got[k.name] = true
+			}
+		}
+	}
+	for name := range want {
+		if !got[name] {
+			t.Errorf("%s is terminal in Envoy but not in the table", name)
+		}
+	}
+	for name := range got {
+		if !want[name] {
+			t.Errorf("%s is terminal in the table but not in Envoy", name)
+		}
+	}
+}
