@@ -105,6 +105,24 @@ var ruleCases = []ruleCase{
 	{name: "lookup by name when the runtime turns the guard off", edits: [][2]string{{routerFilter, "          - name: envoy.filters.http.router"}, {"admin:", runtimeOff}}},
 	{name: "lookup by name with a nested runtime key", edits: [][2]string{{routerFilter, "          - name: envoy.filters.http.router"}, {"admin:", runtimeOffNested}}},
 
+	// 4. Deprecated fields and enum values (rules_deprecated.go).
+	{name: "deprecated field is a warning naming the replacement", edits: [][2]string{{staticType, staticType + "    http2_protocol_options: {}\n"}},
+		line: 30, token: "http2_protocol_options", severity: "warning", exit: 0,
+		message: "Using deprecated option 'envoy.config.cluster.v3.Cluster.http2_protocol_options' from file cluster.proto. This has been deprecated in favor of http2_protocol_options fields in the http_protocol_options message."},
+	{name: "--strict leaves deprecations warnings", edits: [][2]string{{staticType, staticType + "    http2_protocol_options: {}\n"}}, args: []string{"--strict"},
+		line: 30, token: "http2_protocol_options", severity: "warning", exit: 0,
+		message: "Using deprecated option 'envoy.config.cluster.v3.Cluster.http2_protocol_options'"},
+	{name: "--deny-deprecated makes them errors", edits: [][2]string{{staticType, staticType + "    http2_protocol_options: {}\n"}}, args: []string{"--deny-deprecated"},
+		line: 30, token: "http2_protocol_options", severity: "error", exit: 1,
+		message: "Using deprecated option 'envoy.config.cluster.v3.Cluster.http2_protocol_options'"},
+	{name: "deprecated virtual host cors", edits: [][2]string{{`              domains: ["*"]`, "              domains: [\"*\"]\n              cors: {}"}},
+		line: 19, token: "cors", severity: "warning", exit: 0,
+		message: "Using deprecated option 'envoy.config.route.v3.VirtualHost.cors' from file route_components.proto. Please use VirtualHost.typed_per_filter_config to configure the CORS HTTP filter."},
+	{name: "deprecated enum value", edits: [][2]string{{"admin:", "dynamic_resources:\n  ads_config:\n    api_type: GRPC\n    transport_api_version: V2\n" +
+		"    grpc_services:\n    - envoy_grpc: {cluster_name: backend}\nadmin:"}},
+		line: 4, token: "V2", severity: "warning", exit: 1,
+		message: "Using deprecated value V2 for enum 'envoy.config.core.v3.ApiConfigSource.transport_api_version' from file config_source.proto."},
+
 	// 5. Other load-time rules (rules_misc.go).
 	{name: "two wildcard domains", edits: [][2]string{{"          route_config:\n", "          route_config:\n            name: local\n"},
 		{"                route: {cluster: backend}\n", "                route: {cluster: backend}\n            - name: other\n              domains: [\"*\"]\n" +
@@ -183,5 +201,26 @@ func TestCheckLoadTimeRules(t *testing.T) {
 	}
 	if len(ruleCases) < 25 {
 		t.Errorf("only %d load-time rule cases; issue 12 asks for at least 25", len(ruleCases))
+	}
+}
+
+// TestDenyDeprecatedFromConfig checks the reloader.yaml key behind
+// --deny-deprecated.
+func TestDenyDeprecatedFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	broken := strings.Replace(validBootstrap(t), staticType, staticType+"    http2_protocol_options: {}\n", 1)
+	if err := os.WriteFile(filepath.Join(dir, "envoy.yaml"), []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		config string
+		exit   int
+	}{{"", 0}, {"validate:\n  deny_deprecated: true\n", 1}} {
+		if err := os.WriteFile(filepath.Join(dir, "reloader.yaml"), []byte(tt.config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if code, out, errOut := runCLI(t, dir, "check", "envoy.yaml"); code != tt.exit {
+			t.Errorf("reloader.yaml %q: exit %d, want %d\n%s%s", tt.config, code, tt.exit, out, errOut)
+		}
 	}
 }

@@ -25,7 +25,7 @@ func newRestartCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer setup.close()
-			pipeline := &restart.Pipeline{Bootstrap: s.BootstrapPath(), Options: bootstrap.Options{Strict: s.Validate.Strict}, Reloader: setup.reloader}
+			pipeline := &restart.Pipeline{Bootstrap: s.BootstrapPath(), Options: bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated}, Reloader: setup.reloader}
 			ev := pipeline.Run(ctx, []string{s.BootstrapPath()})
 			p.Reload(ev)
 			if ev.Result != restart.ResultOK {

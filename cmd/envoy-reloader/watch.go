@@ -89,7 +89,7 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 	loop := &restart.Loop{
 		Pipeline: &restart.Pipeline{
 			Bootstrap: s.BootstrapPath(),
-			Options:   bootstrap.Options{Strict: s.Validate.Strict},
+			Options:   bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated},
 			Reloader:  reloader,
 		},
 		WatchOptions: watch.Options{

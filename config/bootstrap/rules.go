@@ -7,7 +7,7 @@ import (
 // loadTimeRules runs the rules Envoy enforces while it builds its
 // listeners, routes and clusters, after its protos have parsed and
 // validated: filter-chain order, regex compilation, extension lookup by type
-// URL and the rules_misc.go checks. One pass over the decoded
+// URL, deprecations and the rules_misc.go checks. One pass over the decoded
 // messages serves them all, so the cost grows with the bootstrap only once.
 func (d *decoder) loadTimeRules(b *bootstrapv3.Bootstrap) {
 	byName := extensionLookupByName(b)
@@ -16,5 +16,6 @@ func (d *decoder) loadTimeRules(b *bootstrapv3.Bootstrap) {
 		d.checkRegex(entry)
 		d.checkExtension(entry, byName)
 		d.checkMisc(entry)
+		d.checkDeprecated(entry)
 	}
 }

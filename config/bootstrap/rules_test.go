@@ -129,3 +129,29 @@ func TestTerminalFiltersAreEnvoys(t *testing.T) {
 		}
 	}
 }
+
+// TestDeprecationHintsMatchDescriptors ties the generated hints to
+// go-control-plane: every hinted field that go-control-plane has must be
+// deprecated there too, or the generator misread the .proto sources.
+func TestDeprecationHintsMatchDescriptors(t *testing.T) {
+	checked := 0
+	for name := range deprecationHints {
+		full := protoreflect.FullName(name)
+		mt, err := protoregistry.GlobalTypes.FindMessageByName(full.Parent())
+		if err != nil {
+			continue // an enum value, or a type go-control-plane lacks
+		}
+		fd := mt.Descriptor().Fields().ByName(full.Name())
+		if fd == nil {
+			t.Errorf("%s: no such field in go-control-plane", name)
+			continue
+		}
+		if !fieldDeprecated(fd) {
+			t.Errorf("%s is not deprecated in go-control-plane", name)
+		}
+		checked++
+	}
+	if checked < 50 {
+		t.Errorf("only %d hinted fields found in go-control-plane", checked)
+	}
+}
