@@ -51,6 +51,11 @@ func (d *decoder) checkExtension(entry *decodedMessage, byName bool) {
 	case *tracev3.Tracing_Http:
 		name = m.GetName()
 	case *corev3.TypedExtensionConfig:
+		// Its typed_config is required by PGV, which already reports a
+		// missing one; only an Any without a type URL gets past it.
+		if m.GetTypedConfig() == nil {
+			return
+		}
 		name = m.GetName()
 	default:
 		return

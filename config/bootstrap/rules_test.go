@@ -155,3 +155,58 @@ func TestDeprecationHintsMatchDescriptors(t *testing.T) {
 		t.Errorf("only %d hinted fields found in go-control-plane", checked)
 	}
 }
+
+// TestLoadTimeRuleEdges covers conditions the CLI table does not: each
+// case names a message that must (or must not) appear, and how often.
+func TestLoadTimeRuleEdges(t *testing.T) {
+	tests := []struct {
+		name, yaml, message string
+		count               int
+	}{
+		{"TypedExtensionConfig without typed_config is PGV's alone",
+			"bootstrap_extensions:\n- name: envoy.bootstrap.foo\n", "Didn't find a registered implementation", 0},
+		{"TypedExtensionConfig with an empty typed_config",
+			"bootstrap_extensions:\n- name: envoy.bootstrap.foo\n  typed_config: {}\n", "Didn't find a registered implementation for 'envoy.bootstrap.foo' with type URL: ''", 1},
+		{"listener filter without typed_config",
+			"static_resources:\n  listeners:\n  - name: l\n    address: {socket_address: {address: 0.0.0.0, port_value: 1}}\n    listener_filters: [{name: envoy.filters.listener.tls_inspector}]\n    filter_chains: [{filters: []}]\n",
+			"Didn't find a registered implementation for 'envoy.filters.listener.tls_inspector' with type URL: ''", 1},
+		{"IPv6 listener without filter chains",
+			"static_resources:\n  listeners:\n  - name: l\n    address: {socket_address: {address: \"::\", port_value: 10000}}\n",
+			"error adding listener '[::]:10000': no filter chains specified", 1},
+		{"UDP listener without filter chains",
+			"static_resources:\n  listeners:\n  - name: l\n    address: {socket_address: {address: \"::1\", port_value: 1, protocol: UDP}}\n",
+			"no filter chains specified", 0},
+		{"listener with only a default filter chain",
+			"static_resources:\n  listeners:\n  - name: l\n    address: {socket_address: {address: 0.0.0.0, port_value: 1}}\n    default_filter_chain: {filters: []}\n",
+			"no filter chains specified", 0},
+		{"hostname with a resolver_name is not an IP literal's business",
+			"admin: {address: {socket_address: {address: envoy.local, port_value: 1, resolver_name: custom}}}\n",
+			"malformed IP address", 0},
+		{"IPv6 with a zone is an IP literal",
+			"admin: {address: {socket_address: {address: \"fe80::1%eth0\", port_value: 1}}}\n",
+			"malformed IP address", 0},
+		{"guard turned off with the string false",
+			"layered_runtime: {layers: [{name: s, static_layer: {envoy.reloadable_features.no_extension_lookup_by_name: \"false\"}}]}\n" +
+				"bootstrap_extensions:\n- name: envoy.bootstrap.foo\n  typed_config: {}\n",
+			"Didn't find a registered implementation", 0},
+		{"a later layer turns the guard back on",
+			"layered_runtime: {layers: [{name: a, static_layer: {envoy.reloadable_features.no_extension_lookup_by_name: false}}, " +
+				"{name: b, static_layer: {envoy.reloadable_features.no_extension_lookup_by_name: true}}]}\n" +
+				"bootstrap_extensions:\n- name: envoy.bootstrap.foo\n  typed_config: {}\n",
+			"Didn't find a registered implementation", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Load("t.yaml", []byte(tt.yaml), Options{})
+			n := 0
+			for _, d := range res.Diagnostics {
+				if strings.Contains(d.Message, tt.message) {
+					n++
+				}
+			}
+			if n != tt.count {
+				t.Errorf("%d diagnostics with %q, want %d: %v", n, tt.message, tt.count, res.Diagnostics)
+			}
+		})
+	}
+}
