@@ -12,10 +12,12 @@ import (
 func (d *decoder) loadTimeRules(b *bootstrapv3.Bootstrap) {
 	byName := extensionLookupByName(b)
 	for _, entry := range d.messages {
-		d.checkFilterChains(entry)
-		d.checkRegex(entry)
-		d.checkExtension(entry, byName)
-		d.checkMisc(entry)
+		// Interface() costs a reflection look-up: done once, not per rule.
+		m := entry.msg.Interface()
+		d.checkFilterChains(entry, m)
+		d.checkRegex(entry, m)
+		d.checkExtension(entry, m, byName)
+		d.checkMisc(entry, m)
 		d.checkDeprecated(entry)
 	}
 }

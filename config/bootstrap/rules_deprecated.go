@@ -18,6 +18,7 @@ import (
 // whose enum has deprecated values.
 type deprecatedField struct {
 	fd    protoreflect.FieldDescriptor
+	name  protoreflect.Name // fd.Name() computes it on every call
 	field bool
 	enum  bool
 }
@@ -25,17 +26,19 @@ type deprecatedField struct {
 // deprecatedFields caches, per message type, its deprecatedField list, so
 // each type's options are read once per process and a message costs one
 // map look-up.
-var deprecatedFields sync.Map // protoreflect.FullName → []deprecatedField
+var deprecatedFields sync.Map // protoreflect.MessageDescriptor → []deprecatedField
 
 func deprecatedFieldsOf(desc protoreflect.MessageDescriptor) []deprecatedField {
-	if v, ok := deprecatedFields.Load(desc.FullName()); ok {
+	// Keyed by the descriptor itself: hashing its pointer is cheaper than
+	// hashing its full name, and this runs for every decoded message.
+	if v, ok := deprecatedFields.Load(desc); ok {
 		return v.([]deprecatedField)
 	}
 	var out []deprecatedField
 	fields := desc.Fields()
 	for i := range fields.Len() {
 		fd := fields.Get(i)
-		f := deprecatedField{fd: fd, field: fieldDeprecated(fd)}
+		f := deprecatedField{fd: fd, name: fd.Name(), field: fieldDeprecated(fd)}
 		if fd.Kind() == protoreflect.EnumKind && !fd.IsList() && !fd.IsMap() {
 			values := fd.Enum().Values()
 			for j := range values.Len() {
@@ -46,7 +49,7 @@ func deprecatedFieldsOf(desc protoreflect.MessageDescriptor) []deprecatedField {
 			out = append(out, f)
 		}
 	}
-	deprecatedFields.Store(desc.FullName(), out)
+	deprecatedFields.Store(desc, out)
 	return out
 }
 
@@ -81,8 +84,12 @@ func (d *decoder) checkDeprecated(entry *decodedMessage) {
 	}
 	msg := entry.msg
 	for _, f := range deps {
-		nodes, written := entry.fields[f.fd.Name()]
-		if !written || !msg.Has(f.fd) {
+		// Has first: it is cheaper than the map look-up, and usually false.
+		if !msg.Has(f.fd) {
+			continue
+		}
+		nodes, written := entry.fields[f.name]
+		if !written {
 			continue
 		}
 		file := path.Base(f.fd.ParentFile().Path())

@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"google.golang.org/protobuf/proto"
 	"strings"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
@@ -26,12 +27,12 @@ const extensionGuard = "envoy.reloadable_features.no_extension_lookup_by_name"
 // The messages checked are the ones Envoy resolves through that function:
 // network, listener and HTTP filters, access loggers, transport sockets,
 // stats sinks, tracers and TypedExtensionConfig.
-func (d *decoder) checkExtension(entry *decodedMessage, byName bool) {
+func (d *decoder) checkExtension(entry *decodedMessage, pm proto.Message, byName bool) {
 	if byName {
 		return
 	}
 	var name string
-	switch m := entry.msg.Interface().(type) {
+	switch m := pm.(type) {
 	case *hcmv3.HttpFilter:
 		// filter_chain_helper.cc skips a missing optional filter with a warning.
 		if m.GetIsOptional() {

@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"google.golang.org/protobuf/proto"
 	"strings"
 
 	udpatypev1 "github.com/cncf/xds/go/udpa/type/v1"
@@ -126,8 +127,8 @@ type chainFilter struct {
 // http_connection_manager/config.cc, "http" and "http upgrade"), the router
 // (source/common/router/router.cc, "router upstream http") and a cluster's
 // HttpProtocolOptions (source/common/upstream/upstream_impl.cc, "upstream http").
-func (d *decoder) checkFilterChains(entry *decodedMessage) {
-	switch m := entry.msg.Interface().(type) {
+func (d *decoder) checkFilterChains(entry *decodedMessage, msg proto.Message) {
+	switch m := msg.(type) {
 	case *listenerv3.FilterChain:
 		fs := make([]chainFilter, 0, len(m.GetFilters()))
 		for _, f := range m.GetFilters() {

@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"fmt"
+	"google.golang.org/protobuf/proto"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -20,8 +21,8 @@ import (
 // enforces outside its protos. Each rule names the Envoy file (under
 // envoyproxy/envoy) that enforces it; messages are Envoy's, without the
 // "Error: " some of them start with.
-func (d *decoder) checkMisc(entry *decodedMessage) {
-	switch m := entry.msg.Interface().(type) {
+func (d *decoder) checkMisc(entry *decodedMessage, msg proto.Message) {
+	switch m := msg.(type) {
 	case *routev3.RouteConfiguration:
 		d.checkDomains(m)
 	case *routev3.RouteAction:

@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"errors"
+	"google.golang.org/protobuf/proto"
 	"regexp/syntax"
 	"strings"
 
@@ -17,9 +18,9 @@ import (
 // cannot compile with "Invalid regex '<pattern>': <RE2's reason>"; the reason
 // here is Go's regexp/syntax parser's, which accepts RE2's syntax (see the
 // README for the few differences).
-func (d *decoder) checkRegex(entry *decodedMessage) {
+func (d *decoder) checkRegex(entry *decodedMessage, msg proto.Message) {
 	var re string
-	switch m := entry.msg.Interface().(type) {
+	switch m := msg.(type) {
 	case *matcherv3.RegexMatcher:
 		re = m.GetRegex()
 	case *xdsmatcherv3.RegexMatcher:
