@@ -1,7 +1,6 @@
 package bootstrap
 
 import (
-	"google.golang.org/protobuf/proto"
 	"strings"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
@@ -11,6 +10,7 @@ import (
 	metricsv3 "github.com/envoyproxy/go-control-plane/envoy/config/metrics/v3"
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -22,9 +22,9 @@ const extensionGuard = "envoy.reloadable_features.no_extension_lookup_by_name"
 // checkExtension mirrors Config::Utility::getAndCheckFactory in
 // source/common/config/utility.h: with the guard on, an extension whose
 // typed_config is missing or carries no type URL has no factory, and unless
-// the extension is optional Envoy refuses the config with
-// "Didn't find a registered implementation for '<name>' with type URL: ”".
-// The messages checked are the ones Envoy resolves through that function:
+// the extension is optional Envoy refuses the config ("Didn't find a
+// registered implementation for <name> with type URL", the URL quoted and
+// empty). The messages checked are the ones Envoy resolves through that function:
 // network, listener and HTTP filters, access loggers, transport sockets,
 // stats sinks, tracers and TypedExtensionConfig.
 func (d *decoder) checkExtension(entry *decodedMessage, pm proto.Message, byName bool) {

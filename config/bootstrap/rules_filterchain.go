@@ -1,7 +1,6 @@
 package bootstrap
 
 import (
-	"google.golang.org/protobuf/proto"
 	"strings"
 
 	udpatypev1 "github.com/cncf/xds/go/udpa/type/v1"
@@ -10,6 +9,7 @@ import (
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	clusterhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 )

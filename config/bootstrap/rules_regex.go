@@ -2,12 +2,12 @@ package bootstrap
 
 import (
 	"errors"
-	"google.golang.org/protobuf/proto"
 	"regexp/syntax"
 	"strings"
 
 	xdsmatcherv3 "github.com/cncf/xds/go/xds/type/matcher/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/proto"
 )
 
 // checkRegex compiles every RE2 regex Envoy compiles when it loads the
