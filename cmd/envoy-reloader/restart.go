@@ -15,7 +15,7 @@ func newRestartCmd(g *globalFlags) *cobra.Command {
 		Short: "Validate, hot-restart and confirm once (for scripts and `make reload`); exit 0 when the new epoch is live",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, p, ctx, stop, err := g.start(cmd, map[string]string{"bootstrap": "bootstrap", "strict": "validate.strict"})
+			s, p, ctx, stop, err := g.start(cmd, map[string]string{"bootstrap": "bootstrap", "strict": "validate.strict", "deny-deprecated": "validate.deny_deprecated"})
 			if err != nil {
 				return err
 			}
@@ -36,6 +36,7 @@ func newRestartCmd(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().String("bootstrap", "", "the Envoy bootstrap (overrides reloader.yaml)")
 	cmd.Flags().Bool("strict", false, "treat typed_config types unknown to go-control-plane as errors")
+	cmd.Flags().Bool("deny-deprecated", false, "treat deprecated fields and enum values as errors")
 	return cmd
 }
 
