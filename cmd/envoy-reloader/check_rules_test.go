@@ -151,6 +151,13 @@ var ruleCases = []ruleCase{
 	{name: "route_config and rds together are already a oneof error", edits: [][2]string{{"          route_config:\n", "          rds: {route_config_name: r, config_source: {ads: {}}}\n          route_config:\n"}},
 		line: 16, token: "route_config", severity: "error", exit: 1,
 		message: "rds and route_config are both set, but only one of oneof route_specifier may be"},
+	{name: "two filter chains with the same match", edits: [][2]string{{"    - filters:\n", "    - name: plain\n      filters:\n      - name: envoy.filters.network.echo\n" +
+		"        typed_config: {\"@type\": type.googleapis.com/envoy.extensions.filters.network.echo.v3.Echo}\n    - name: second\n      filters:\n"}},
+		line: 14, token: "name: second", severity: "error", exit: 1,
+		message: "error adding listener '0.0.0.0:10000': filter chain 'second' has the same matching rules defined as 'plain'"},
+	{name: "filter chains told apart by server_names", edits: [][2]string{{"    - filters:\n", "    - name: plain\n      filter_chain_match: {server_names: [a.example]}\n      filters:\n" +
+		"      - name: envoy.filters.network.echo\n        typed_config: {\"@type\": type.googleapis.com/envoy.extensions.filters.network.echo.v3.Echo}\n" +
+		"    - name: second\n      filters:\n"}}},
 	{name: "prefix_rewrite with regex_rewrite", edits: [][2]string{{"route: {cluster: backend}", `route: {cluster: backend, prefix_rewrite: /v2, regex_rewrite: {pattern: {regex: "^/v1"}, substitution: /v2}}`}},
 		line: 21, token: "route", severity: "error", exit: 1, message: "Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy"},
 	{name: "weighted clusters weighing nothing", edits: [][2]string{{"route: {cluster: backend}", "route: {weighted_clusters: {clusters: [{name: backend, weight: 0}]}}"}},

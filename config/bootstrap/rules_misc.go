@@ -132,12 +132,43 @@ func (d *decoder) checkListener(l *listenerv3.Listener, entry *decodedMessage) {
 	for _, a := range l.GetAdditionalAddresses() {
 		d.checkIPLiteral(a.GetAddress().GetSocketAddress())
 	}
-	if !ok || sa == nil || l.GetApiListener() != nil || sa.GetProtocol() != corev3.SocketAddress_TCP {
+	if !ok || sa == nil || l.GetApiListener() != nil {
 		return
 	}
-	if len(l.GetFilterChains()) == 0 && l.GetDefaultFilterChain() == nil {
+	if sa.GetProtocol() == corev3.SocketAddress_TCP && len(l.GetFilterChains()) == 0 && l.GetDefaultFilterChain() == nil {
 		d.errorf(entry.at, entry.path, "error adding listener '%s': no filter chains specified", addressString(sa))
 	}
+	if l.GetFilterChainMatcher() == nil {
+		d.checkFilterChainMatches(l, sa)
+	}
+}
+
+// checkFilterChainMatches: FilterChainManagerImpl in
+// source/common/listener_manager/filter_chain_manager_impl.cc refuses two
+// filter chains of a listener with equal filter_chain_match (an absent one
+// equals an empty one), unless a filter_chain_matcher picks the chains. The
+// JSON of the matcher that Envoy appends is left out.
+func (d *decoder) checkFilterChainMatches(l *listenerv3.Listener, sa *corev3.SocketAddress) {
+	chains := l.GetFilterChains()
+	for i := 1; i < len(chains); i++ {
+		for j := range i {
+			if !proto.Equal(matchOrEmpty(chains[i]), matchOrEmpty(chains[j])) {
+				continue
+			}
+			if e := d.byMsg[chains[i]]; e != nil {
+				d.errorf(e.at, e.path, "error adding listener '%s': filter chain '%s' has the same matching rules defined as '%s'",
+					addressString(sa), chains[i].GetName(), chains[j].GetName())
+			}
+			break
+		}
+	}
+}
+
+func matchOrEmpty(fc *listenerv3.FilterChain) *listenerv3.FilterChainMatch {
+	if m := fc.GetFilterChainMatch(); m != nil {
+		return m
+	}
+	return &listenerv3.FilterChainMatch{}
 }
 
 // addressString renders a socket address as Envoy's Address::Ipv4Instance
