@@ -63,7 +63,8 @@ bench: build image-standin
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=60s -fuzzminimizetime=2s ./config/bootstrap/
 
-## generate: regenerate the go-control-plane type registry after a module bump.
+## generate: regenerate the go-control-plane type registry after a module bump, and with
+## ENVOY_API_DIR=<data-plane-api checkout> the deprecation hints (deprecated_gen.go).
 generate:
 	$(GO) generate ./config/bootstrap/
 

@@ -55,6 +55,9 @@ type Settings struct {
 type Validate struct {
 	// Strict makes a typed_config type unknown to go-control-plane an error.
 	Strict bool `mapstructure:"strict"`
+	// DenyDeprecated makes deprecated fields and enum values in the
+	// bootstrap errors instead of warnings.
+	DenyDeprecated bool `mapstructure:"deny_deprecated"`
 	// Envoy is "auto" (on for a container target), "on" or "off": run the
 	// target's own `envoy --mode validate` on the new config before signalling.
 	Envoy string `mapstructure:"envoy"`

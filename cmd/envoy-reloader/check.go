@@ -17,7 +17,7 @@ func newCheckCmd(g *globalFlags) *cobra.Command {
 FILE:LINE:COL: error|warning: message. Exit status: 0 when all are valid
 (warnings allowed), 1 when any is invalid, 2 on usage or reloader.yaml errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := loadSettings(g, cmd, map[string]string{"strict": "validate.strict"})
+			s, err := loadSettings(g, cmd, map[string]string{"strict": "validate.strict", "deny-deprecated": "validate.deny_deprecated"})
 			if err != nil {
 				return err
 			}
@@ -32,7 +32,7 @@ FILE:LINE:COL: error|warning: message. Exit status: 0 when all are valid
 			var errs, warns int
 			invalid := false
 			for _, f := range files {
-				res, err := bootstrap.LoadFile(f, bootstrap.Options{Strict: s.Validate.Strict})
+				res, err := bootstrap.LoadFile(f, bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated})
 				if err != nil {
 					return usageErr(fmt.Errorf("%s: %w", f, err))
 				}
@@ -55,5 +55,6 @@ FILE:LINE:COL: error|warning: message. Exit status: 0 when all are valid
 	}
 	cmd.Flags().StringVar(&format, "format", "", "output format: text or json (default: --log-format)")
 	cmd.Flags().Bool("strict", false, "treat typed_config types unknown to go-control-plane as errors")
+	cmd.Flags().Bool("deny-deprecated", false, "treat deprecated fields and enum values as errors")
 	return cmd
 }

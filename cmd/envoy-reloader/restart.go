@@ -15,7 +15,7 @@ func newRestartCmd(g *globalFlags) *cobra.Command {
 		Short: "Validate, hot-restart and confirm once (for scripts and `make reload`); exit 0 when the new epoch is live",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, p, ctx, stop, err := g.start(cmd, map[string]string{"bootstrap": "bootstrap", "strict": "validate.strict"})
+			s, p, ctx, stop, err := g.start(cmd, map[string]string{"bootstrap": "bootstrap", "strict": "validate.strict", "deny-deprecated": "validate.deny_deprecated"})
 			if err != nil {
 				return err
 			}
@@ -25,7 +25,7 @@ func newRestartCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer setup.close()
-			pipeline := &restart.Pipeline{Bootstrap: s.BootstrapPath(), Options: bootstrap.Options{Strict: s.Validate.Strict}, Reloader: setup.reloader}
+			pipeline := &restart.Pipeline{Bootstrap: s.BootstrapPath(), Options: bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated}, Reloader: setup.reloader}
 			ev := pipeline.Run(ctx, []string{s.BootstrapPath()})
 			p.Reload(ev)
 			if ev.Result != restart.ResultOK {
@@ -36,6 +36,7 @@ func newRestartCmd(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().String("bootstrap", "", "the Envoy bootstrap (overrides reloader.yaml)")
 	cmd.Flags().Bool("strict", false, "treat typed_config types unknown to go-control-plane as errors")
+	cmd.Flags().Bool("deny-deprecated", false, "treat deprecated fields and enum values as errors")
 	return cmd
 }
 

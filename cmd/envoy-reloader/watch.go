@@ -20,12 +20,13 @@ import (
 
 // watchFlagKeys binds the watch command's flags to reloader.yaml keys.
 var watchFlagKeys = map[string]string{
-	"bootstrap": "bootstrap",
-	"debounce":  "watch.debounce",
-	"max-wait":  "watch.max_wait",
-	"poll":      "watch.poll",
-	"strict":    "validate.strict",
-	"notify":    "notify",
+	"bootstrap":       "bootstrap",
+	"debounce":        "watch.debounce",
+	"max-wait":        "watch.max_wait",
+	"poll":            "watch.poll",
+	"strict":          "validate.strict",
+	"deny-deprecated": "validate.deny_deprecated",
+	"notify":          "notify",
 }
 
 func newWatchCmd(g *globalFlags) *cobra.Command {
@@ -53,6 +54,7 @@ an invalid one is reported and never reaches Envoy. Ctrl-C stops it.`,
 	f.Duration("max-wait", 0, "reload at the latest this long after the first change (default 2s)")
 	f.String("poll", "", "auto, off, or a polling interval such as 500ms (default auto)")
 	f.Bool("strict", false, "treat typed_config types unknown to go-control-plane as errors")
+	f.Bool("deny-deprecated", false, "treat deprecated fields and enum values as errors")
 	f.Bool("notify", false, "desktop notification (notify-send) when a reload fails")
 	return cmd
 }
@@ -91,7 +93,7 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 	loop := &restart.Loop{
 		Pipeline: &restart.Pipeline{
 			Bootstrap: s.BootstrapPath(),
-			Options:   bootstrap.Options{Strict: s.Validate.Strict},
+			Options:   bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated},
 			Reloader:  reloader,
 		},
 		WatchOptions: watch.Options{

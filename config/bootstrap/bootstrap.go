@@ -24,6 +24,9 @@ import (
 type Options struct {
 	// Strict makes an @type unknown to go-control-plane an error instead of a warning.
 	Strict bool
+	// DenyDeprecated makes deprecated fields and enum values errors; they
+	// are warnings otherwise, whatever Strict says.
+	DenyDeprecated bool
 }
 
 // Result is what loading a bootstrap found.
@@ -99,6 +102,9 @@ func Load(file string, data []byte, opts Options) *Result {
 		if len(d.messages) > 0 && d.messages[0].msg.Interface() == res.Bootstrap {
 			res.ReferencedFiles = d.semanticChecks(d.messages[0], file)
 		}
+	}
+	if opts.DenyDeprecated {
+		DenyDeprecated(d.diags)
 	}
 	SortDiagnostics(d.diags)
 	res.Diagnostics = d.diags

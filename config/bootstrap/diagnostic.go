@@ -30,6 +30,9 @@ type Diagnostic struct {
 	// Semantic marks problems that only appear when Envoy builds its
 	// clusters and listeners, after it has parsed and validated the protos.
 	Semantic bool `json:"-"`
+	// Deprecated marks warnings about deprecated fields and enum values,
+	// which Options.DenyDeprecated turns into errors.
+	Deprecated bool `json:"-"`
 }
 
 // String renders the diagnostic as FILE:LINE:COL: severity: message, the form

@@ -38,6 +38,7 @@ func (d *decoder) semanticChecks(root *decodedMessage, file string) []Referenced
 	}
 	clusters := d.checkClusterNames(b)
 	d.checkListeners(b)
+	d.loadTimeRules(b)
 
 	var refs []clusterRef
 	var files []ReferencedFile
