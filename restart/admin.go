@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -37,7 +39,13 @@ func NewAdmin(rawURL string, timeout time.Duration) (*Admin, error) {
 	transport := &http.Transport{
 		DisableKeepAlives: true,
 		Proxy:             nil, // a local admin endpoint is never reached through a proxy
-		DialContext:       (&net.Dialer{Timeout: timeout}).DialContext,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{Timeout: timeout}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &trackedConn{Conn: c}, nil
+		},
 	}
 	return &Admin{
 		base: u,
@@ -77,8 +85,15 @@ func (a *Admin) get(ctx context.Context, path string) ([]byte, error) {
 	}
 	req.Close = true
 	req.Header.Set("Connection", "close")
+	var conn *trackedConn
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { conn, _ = info.Conn.(*trackedConn) },
+	}))
 	resp, err := a.client.Do(req)
 	if err != nil {
+		if conn != nil && conn.closedUnanswered.Load() {
+			err = fmt.Errorf("%w: %w", ErrClosedUnanswered, err)
+		}
 		return nil, fmt.Errorf("GET %s: %w", u, err)
 	}
 	defer resp.Body.Close()
@@ -98,5 +113,31 @@ func (a *Admin) get(ctx context.Context, path string) ([]byte, error) {
 // count too on a fresh connection.
 func IsRefused(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrClosedUnanswered)
+}
+
+// ErrClosedUnanswered marks a request whose fresh connection the other end
+// closed before sending a byte, as Docker's proxy does when nothing listens
+// in the container. When that close comes before the request is written,
+// net/http reports it as "server closed idle connection", an error that
+// wraps nothing, so the connection itself is watched.
+var ErrClosedUnanswered = errors.New("the connection was closed without an answer")
+
+// trackedConn notices that the other end closed the connection before
+// sending anything.
+type trackedConn struct {
+	net.Conn
+	answered         atomic.Bool
+	closedUnanswered atomic.Bool
+}
+
+func (c *trackedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.answered.Store(true)
+	}
+	if err != nil && !c.answered.Load() && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+		c.closedUnanswered.Store(true)
+	}
+	return n, err
 }
