@@ -20,6 +20,10 @@ type decodedMessage struct {
 	at     *yaml.Node // where problems with the message as a whole are reported
 	parent *decodedMessage
 	fields map[protoreflect.Name]fieldNodes
+	// failed names the fields (and oneofs) whose value could not be decoded,
+	// or that a misspelt key probably meant: a PGV complaint about them
+	// ("value is required") would only repeat the error already given.
+	failed map[protoreflect.Name]bool
 }
 
 // fieldNodes are the key and (alias-resolved) value nodes of one field.
@@ -49,15 +53,19 @@ type decoder struct {
 	// budget bounds the nodes visited, so alias bombs cannot blow up memory.
 	budget int
 	over   bool
+	// dupWarned holds the keys already warned about as duplicates, since an
+	// aliased mapping is visited once per alias.
+	dupWarned map[*yaml.Node]bool
 }
 
 func newDecoder(file string, dataLen int, strict bool) *decoder {
 	return &decoder{
-		file:   file,
-		strict: strict,
-		byMsg:  make(map[proto.Message]*decodedMessage),
-		anys:   make(map[*anypb.Any]*decodedMessage),
-		budget: 4*dataLen + 100_000,
+		file:      file,
+		strict:    strict,
+		byMsg:     make(map[proto.Message]*decodedMessage),
+		anys:      make(map[*anypb.Any]*decodedMessage),
+		dupWarned: make(map[*yaml.Node]bool),
+		budget:    4*dataLen + 100_000,
 	}
 }
 
@@ -70,6 +78,14 @@ func (d *decoder) report(sev Severity, n *yaml.Node, path, format string, args .
 		File: d.file, Line: line, Col: col, Severity: sev,
 		Message: fmt.Sprintf(format, args...), Path: path,
 	})
+}
+
+// note reports, in strict mode only, a form Envoy accepts only through
+// protobuf's legacy JSON leniencies.
+func (d *decoder) note(n *yaml.Node, path, format string, args ...any) {
+	if d.strict {
+		d.report(SeverityNote, n, path, format, args...)
+	}
 }
 
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
@@ -102,6 +118,12 @@ func (d *decoder) pairs(n *yaml.Node) []pair {
 	var merged, explicit []pair
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if k.Tag == "!ignore" {
+			// parseYamlNode (yaml_utility.cc) leaves out of the Struct every
+			// mapping entry whose key is tagged !ignore, at any depth; anchors
+			// under it still serve aliases elsewhere.
+			continue
+		}
 		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge" {
 			v = d.resolve(v)
 			sources := []*yaml.Node{v}
@@ -117,6 +139,7 @@ func (d *decoder) pairs(n *yaml.Node) []pair {
 		}
 		explicit = append(explicit, pair{k, v})
 	}
+	explicit = d.lastWins(explicit)
 	if len(merged) == 0 {
 		return explicit
 	}
@@ -134,6 +157,35 @@ func (d *decoder) pairs(n *yaml.Node) []pair {
 		}
 	}
 	return append(out, explicit...)
+}
+
+// lastWins drops all but the last of keys given twice, warning at each
+// earlier one: yaml-cpp keeps every entry, but parseYamlNode assigns them one
+// by one into a Struct's map (struct_fields[key] = ...), so the last wins.
+func (d *decoder) lastWins(ps []pair) []pair {
+	if len(ps) < 2 {
+		return ps
+	}
+	last := make(map[string]int, len(ps))
+	for i, p := range ps {
+		last[p.key.Value] = i
+	}
+	if len(last) == len(ps) {
+		return ps
+	}
+	out := make([]pair, 0, len(last))
+	for i, p := range ps {
+		j := last[p.key.Value]
+		if j == i {
+			out = append(out, p)
+			continue
+		}
+		if !d.dupWarned[p.key] {
+			d.dupWarned[p.key] = true
+			d.report(SeverityWarning, p.key, "", "duplicate key %q: Envoy uses the one at line %d", p.key.Value, ps[j].key.Line)
+		}
+	}
+	return out
 }
 
 func kindName(n *yaml.Node) string {
@@ -157,6 +209,15 @@ func (d *decoder) decodeMessage(n *yaml.Node, m protoreflect.Message, path strin
 	}
 	full := m.Descriptor().FullName()
 	if isWellKnown(full) {
+		if n.Kind == yaml.MappingNode && hasObjectForm(full) {
+			// parser.cc, ParseMessage: with an object coming, the legacy
+			// parser reads a ListValue, wrapper, Timestamp, Duration or
+			// FieldMask field by field: {seconds: 1, nanos: 500000000}.
+			d.note(n, path, "%s: %s written as its fields; Envoy accepts it (protobuf's legacy JSON parsing), the canonical form is %s", fieldName(path), full, canonicalForm(full))
+			entry := d.record(m, path, at, parent)
+			d.decodeFields(d.pairs(n), m, entry)
+			return
+		}
 		d.decodeWellKnown(n, m, path)
 		return
 	}
@@ -198,13 +259,16 @@ func (d *decoder) decodeFields(ps []pair, m protoreflect.Message, entry *decoded
 		}
 		childPath := joinPath(entry.path, key)
 		if fd == nil {
-			d.unknownField(p.key, childPath, key, desc)
+			d.unknownField(p.key, childPath, key, entry)
 			continue
 		}
 		childPath = joinPath(entry.path, string(fd.Name()))
-		if _, dup := entry.fields[fd.Name()]; dup {
-			d.errorf(p.key, childPath, "duplicate field %q", fd.Name())
-			continue
+		if prev, dup := entry.fields[fd.Name()]; dup {
+			// The same field under both spellings (connect_timeout and
+			// connectTimeout): the legacy parser accepts a field set twice
+			// outside a oneof (parser.cc, ParseField); the later value is kept.
+			d.report(SeverityWarning, prev.key, childPath, "duplicate field %q (again at line %d as %q): Envoy uses the later one", fd.Name(), p.key.Line, key)
+			m.Clear(fd)
 		}
 		value := d.resolve(p.value)
 		entry.fields[fd.Name()] = fieldNodes{key: p.key, value: value}
@@ -215,11 +279,26 @@ func (d *decoder) decodeFields(ps []pair, m protoreflect.Message, entry *decoded
 			}
 			oneofSetBy[oo.FullName()] = fd.Name()
 		}
+		before := len(d.diags)
 		d.decodeField(m, fd, value, childPath, p.key, entry)
+		if HasErrors(d.diags[before:]) {
+			entry.markFailed(fd)
+		}
 	}
 }
 
-func (d *decoder) unknownField(key *yaml.Node, path, name string, desc protoreflect.MessageDescriptor) {
+func (m *decodedMessage) markFailed(fd protoreflect.FieldDescriptor) {
+	if m.failed == nil {
+		m.failed = make(map[protoreflect.Name]bool)
+	}
+	m.failed[fd.Name()] = true
+	if oo := fd.ContainingOneof(); oo != nil {
+		m.failed[oo.Name()] = true
+	}
+}
+
+func (d *decoder) unknownField(key *yaml.Node, path, name string, entry *decodedMessage) {
+	desc := entry.msg.Descriptor()
 	fields := desc.Fields()
 	names := make([]string, 0, fields.Len())
 	for i := range fields.Len() {
@@ -228,6 +307,8 @@ func (d *decoder) unknownField(key *yaml.Node, path, name string, desc protorefl
 	msg := fmt.Sprintf("unknown field %q in %s", name, desc.FullName())
 	if s := suggest.Closest(name, names); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
+		// The typo is the one diagnostic: no "stat_prefix is required" after it.
+		entry.markFailed(fields.ByName(protoreflect.Name(s)))
 	}
 	d.errorf(key, path, "%s", msg)
 }
@@ -240,20 +321,13 @@ func (d *decoder) decodeField(m protoreflect.Message, fd protoreflect.FieldDescr
 	case fd.IsList():
 		elements := v.Content
 		if v.Kind != yaml.SequenceNode {
-			// Envoy's JSON parser takes a single value where a list goes.
+			// parser.cc, ParseField: "The original ESF parser permits a
+			// single element in place of an array thereof."
+			d.note(v, path, "%s: a single value where a list goes; Envoy accepts it (protobuf's legacy JSON parsing), the canonical form is a list", fd.Name())
 			elements = []*yaml.Node{v}
 		}
-		list := m.Mutable(fd).List()
-		for i, el := range elements {
-			elPath := fmt.Sprintf("%s[%d]", path, i)
-			if fd.Message() != nil {
-				elem := list.NewElement()
-				d.decodeMessage(el, elem.Message(), elPath, el, entry)
-				list.Append(elem)
-			} else if val, ok := d.scalar(fd, d.resolve(el), elPath); ok {
-				list.Append(val)
-			}
-		}
+		next := 0
+		d.appendElements(m.Mutable(fd).List(), fd, elements, path, entry, &next)
 	case fd.IsMap():
 		if v.Kind != yaml.MappingNode {
 			d.errorf(v, path, "%s: expected a mapping, got %s", fd.Name(), kindName(v))
@@ -262,7 +336,7 @@ func (d *decoder) decodeField(m protoreflect.Message, fd protoreflect.FieldDescr
 		mp := m.Mutable(fd).Map()
 		for _, p := range d.pairs(v) {
 			elPath := fmt.Sprintf("%s[%s]", path, p.key.Value)
-			mk, ok := d.scalar(fd.MapKey(), p.key, elPath)
+			mk, ok := d.mapKey(fd.MapKey(), p.key, elPath)
 			if !ok {
 				continue
 			}
@@ -283,6 +357,46 @@ func (d *decoder) decodeField(m protoreflect.Message, fd protoreflect.FieldDescr
 	}
 }
 
+// appendElements decodes list elements into list, with two leniencies of
+// protobuf's legacy parser (parser.cc, ParseArray): a null element is the
+// element type's default (EmitNull), and a list inside the list is flattened
+// into it, except where the elements are google.protobuf.Value or ListValue.
+func (d *decoder) appendElements(list protoreflect.List, fd protoreflect.FieldDescriptor, elements []*yaml.Node, path string, entry *decodedMessage, next *int) {
+	msgName := protoreflect.FullName("")
+	if fd.Message() != nil {
+		msgName = fd.Message().FullName()
+	}
+	for _, raw := range elements {
+		el := d.resolve(raw)
+		if d.over {
+			return
+		}
+		elPath := fmt.Sprintf("%s[%d]", path, *next)
+		if el.Kind == yaml.SequenceNode && msgName != "google.protobuf.Value" && msgName != "google.protobuf.ListValue" {
+			d.note(el, elPath, "%s: a list inside the list; Envoy flattens it (protobuf's legacy JSON parsing)", fd.Name())
+			d.appendElements(list, fd, el.Content, path, entry, next)
+			continue
+		}
+		*next++
+		if isNull(el) && msgName != "google.protobuf.Value" {
+			d.note(el, elPath, "%s: null in a list; Envoy reads it as a default element (protobuf's legacy JSON parsing)", fd.Name())
+			list.Append(list.NewElement())
+			if fd.Message() != nil {
+				// The empty element is validated like any other.
+				d.record(list.Get(list.Len()-1).Message(), elPath, el, entry)
+			}
+			continue
+		}
+		if fd.Message() != nil {
+			elem := list.NewElement()
+			d.decodeMessage(el, elem.Message(), elPath, el, entry)
+			list.Append(elem)
+		} else if val, ok := d.scalar(fd, el, elPath); ok {
+			list.Append(val)
+		}
+	}
+}
+
 // decodeAny resolves "@type" through the type registry, decodes the other
 // keys into the named message and packs it. The payload is recorded like any
 // other message, so it is validated too (PGV itself never looks inside Any).
@@ -298,8 +412,12 @@ func (d *decoder) decodeAny(n *yaml.Node, m protoreflect.Message, path string, a
 		rest = append(rest, p)
 	}
 	if typeNode == nil {
+		// parser.cc, ParseAny: the legacy parser takes an Any without @type
+		// only when it is an empty object.
 		if len(rest) > 0 {
 			d.errorf(at, path, "%s: missing \"@type\" naming the type of its contents", fieldName(path))
+		} else {
+			d.note(n, path, "%s: an empty Any without \"@type\"; Envoy accepts it (protobuf's legacy JSON parsing), the canonical form leaves the field out", fieldName(path))
 		}
 		return
 	}
