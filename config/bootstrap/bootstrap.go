@@ -97,12 +97,31 @@ func Load(file string, data []byte, opts Options) *Result {
 	if !d.over {
 		d.validate()
 		if len(d.messages) > 0 && d.messages[0].msg.Interface() == res.Bootstrap {
+			parsed := !HasErrors(d.diags)
 			res.ReferencedFiles = d.semanticChecks(d.messages[0], file)
+			if !parsed {
+				d.diags = dropSemanticErrors(d.diags)
+			}
 		}
 	}
 	SortDiagnostics(d.diags)
 	res.Diagnostics = d.diags
 	return res
+}
+
+// dropSemanticErrors removes the errors of the semantic checks from a
+// bootstrap that failed to parse or validate: Envoy stops at the first such
+// failure and never builds clusters and listeners, and a field that failed
+// to parse would only cause knock-on errors there (a cluster whose name was
+// refused makes every route to it dangle). Warnings stay.
+func dropSemanticErrors(ds []Diagnostic) []Diagnostic {
+	out := ds[:0]
+	for _, d := range ds {
+		if !d.Semantic || d.Severity != SeverityError {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func tooLarge(file string, size int64) Diagnostic {

@@ -218,6 +218,10 @@ func (d *decoder) decodeMessage(n *yaml.Node, m protoreflect.Message, path strin
 			d.decodeFields(d.pairs(n), m, entry)
 			return
 		}
+		if n.Kind == yaml.SequenceNode && full != "google.protobuf.ListValue" && full != "google.protobuf.Value" {
+			d.errorf(n, path, "%s: expected %s for %s, got a list", fieldName(path), canonicalForm(full), full)
+			return
+		}
 		d.decodeWellKnown(n, m, path)
 		return
 	}

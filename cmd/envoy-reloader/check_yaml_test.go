@@ -1,0 +1,181 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// wantDiag is one expected diagnostic: its line, the token on that line
+// whose first character is its column, severity and exact message.
+type wantDiag struct {
+	line     int
+	token    string
+	severity string
+	message  string
+}
+
+// yamlCase derives a bootstrap from testdata/valid.yaml by one replacement
+// and lists every diagnostic check must print for it, no more: a case also
+// proves that no knock-on error follows the one that matters.
+type yamlCase struct {
+	name     string
+	source   string // the rule in Envoy's or protobuf's source this mirrors
+	old, new string
+	strict   bool
+	want     []wantDiag
+}
+
+const legacy = "Envoy accepts it (protobuf's legacy JSON parsing)"
+
+// scalarCases cover issue 11, item 1: YAML typed as yaml-cpp types it, then
+// parsed by protobuf's legacy JSON parser.
+var scalarCases = []yamlCase{
+	// Accepted forms (a note only with --strict).
+	{name: "duration as an object", source: "parser.cc ParseMessage: legacy object form of Duration",
+		old: "connect_timeout: 1s", new: "connect_timeout: {seconds: 1, nanos: 500000000}", strict: true,
+		want: []wantDiag{{28, "{seconds", "note", "connect_timeout: google.protobuf.Duration written as its fields; " + legacy + `, the canonical form is a string such as "1.5s"`}}},
+	{name: "duration as an object, not strict", source: "parser.cc ParseMessage",
+		old: "connect_timeout: 1s", new: "connect_timeout: {seconds: 1, nanos: 500000000}"},
+	{name: "wrapper as an object", source: "parser.cc ParseMessage: legacy object form of wrappers",
+		old: "    type: STATIC", new: "    type: STATIC\n    per_connection_buffer_limit_bytes: {value: 32768}", strict: true,
+		want: []wantDiag{{30, "{value", "note", "per_connection_buffer_limit_bytes: google.protobuf.UInt32Value written as its fields; " + legacy + ", the canonical form is the bare value"}}},
+	{name: "bool from a quoted string", source: "parser.cc TYPE_BOOL kStr: absl::SimpleAtob",
+		old: "    type: STATIC", new: "    type: STATIC\n    respect_dns_ttl: \"true\"", strict: true,
+		want: []wantDiag{{30, `"true"`, "note", "respect_dns_ttl: a quoted bool; " + legacy + ", the canonical form is true"}}},
+	{name: "yaml-cpp bool Y", source: "yaml-cpp convert<bool>::decode via parseYamlNode",
+		old: "    type: STATIC", new: "    type: STATIC\n    respect_dns_ttl: Y", strict: true},
+	{name: "yaml-cpp bool off", source: "yaml-cpp convert<bool>::decode via parseYamlNode",
+		old: "    type: STATIC", new: "    type: STATIC\n    respect_dns_ttl: off", strict: true},
+	{name: "single element for a list", source: "parser.cc ParseField: single element in place of an array",
+		old: `domains: ["*"]`, new: `domains: "*"`, strict: true,
+		want: []wantDiag{{18, `"*"`, "note", "domains: a single value where a list goes; " + legacy + ", the canonical form is a list"}}},
+	{name: "nested lists flattened", source: "parser.cc ParseArray: legacy flattening",
+		old: `domains: ["*"]`, new: `domains: [["*"], [a.example]]`, strict: true,
+		want: []wantDiag{
+			{18, `["*"]`, "note", "domains: a list inside the list; Envoy flattens it (protobuf's legacy JSON parsing)"},
+			{18, `[a.example]`, "note", "domains: a list inside the list; Envoy flattens it (protobuf's legacy JSON parsing)"}}},
+	{name: "null in a list", source: "parser.cc ParseArray: EmitNull",
+		old: `domains: ["*"]`, new: `domains: ["*", null]`, strict: true,
+		want: []wantDiag{{18, "null", "note", "domains: null in a list; Envoy reads it as a default element (protobuf's legacy JSON parsing)"}}},
+	{name: "empty Any without @type", source: "parser.cc ParseAny: {} allowed without @type",
+		old: "typed_config:\n              \"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router", new: "typed_config: {}", strict: true,
+		want: []wantDiag{{24, "{}", "note", `typed_config: an empty Any without "@type"; ` + legacy + ", the canonical form leaves the field out"}}},
+	{name: "hex integer", source: "yaml-cpp convert<int64_t>: base from prefix",
+		old: "port_value: 8080}", new: "port_value: 0x1F90}"},
+	{name: "octal integer", source: "yaml-cpp convert<int64_t>: a leading 0 is octal",
+		old: "port_value: 8080}", new: "port_value: 017620}"},
+	{name: "quoted integer", source: "parser.cc ParseIntInner kStr",
+		old: "port_value: 8080}", new: `port_value: "8080"}`},
+	{name: "quoted on is a string", source: "parseYamlNode: Tag() == \"!\" is a string",
+		old: "stat_prefix: ingress", new: `stat_prefix: "on"`},
+	// Rejected scalars: Envoy's typing makes them numbers or bools.
+	{name: "header exact 6514", source: "parseYamlNode int32 → number; parser.cc TYPE_STRING",
+		old: `match: {prefix: "/"}`, new: `match: {prefix: "/", headers: [{name: x-port, string_match: {exact: 6514}}]}`,
+		want: []wantDiag{{20, "6514", "error", `exact: the unquoted 6514 is a number to Envoy, not a string (invalid value 6514 for type TYPE_STRING); quote it: "6514"`}}},
+	{name: "header value 1", source: "parseYamlNode int32 → number",
+		old: "            - name: all", new: "            - name: all\n              response_headers_to_add: [{header: {key: x-a, value: 1}}]",
+		want: []wantDiag{{18, "1}", "error", `value: the unquoted 1 is a number to Envoy, not a string (invalid value 1 for type TYPE_STRING); quote it: "1"`}}},
+	{name: "on where a string goes", source: "yaml-cpp convert<bool>",
+		old: "stat_prefix: ingress", new: "stat_prefix: on",
+		want: []wantDiag{{14, "on", "error", `stat_prefix: the unquoted on is a bool to Envoy, not a string (invalid value true for type TYPE_STRING); quote it: "on"`}}},
+	{name: "No where a string goes", source: "yaml-cpp convert<bool>",
+		old: "  - name: backend", new: "  - name: No",
+		want: []wantDiag{{27, "No", "error", `name: the unquoted No is a bool to Envoy, not a string (invalid value false for type TYPE_STRING); quote it: "No"`}}},
+	{name: "yes as a cluster name in a route", source: "yaml-cpp convert<bool>",
+		old: "route: {cluster: backend}", new: "route: {cluster: yes}",
+		want: []wantDiag{{21, "yes", "error", `cluster: the unquoted yes is a bool to Envoy, not a string (invalid value true for type TYPE_STRING); quote it: "yes"`}}},
+	{name: "off as a port", source: "yaml-cpp convert<bool>; parser.cc ParseIntInner",
+		old: "port_value: 8080}", new: "port_value: off}",
+		want: []wantDiag{{36, "off", "error", "port_value: the unquoted off is a bool to Envoy, not a uint32 (invalid value false for type TYPE_UINT32); write a number"}}},
+	{name: "number as a bool", source: "parser.cc TYPE_BOOL: expected 'true' or 'false'",
+		old: "    type: STATIC", new: "    type: STATIC\n    respect_dns_ttl: 1",
+		want: []wantDiag{{30, "1", "error", "respect_dns_ttl: the unquoted 1 is a number to Envoy, not a bool (invalid value 1 for type TYPE_BOOL); write true or false"}}},
+	{name: "bad field inside a duration object, no knock-on", source: "parser.cc ParseMessage",
+		old: "connect_timeout: 1s", new: "connect_timeout: {seconds: 1, nanos: x}",
+		want: []wantDiag{{28, "x}", "error", `nanos: invalid value for int32 field: "x"`}}},
+	// One diagnostic for a typo, none for the field it meant.
+	{name: "misspelt required field is one diagnostic", source: "issue 11: no knock-on errors",
+		old: "stat_prefix: ingress", new: "stat_prefx: ingress",
+		want: []wantDiag{{14, "stat_prefx", "error", `unknown field "stat_prefx" in envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager; did you mean "stat_prefix"?`}}},
+	{name: "misspelt oneof member is one diagnostic", source: "issue 11: no knock-on errors",
+		old: "route: {cluster: backend}", new: "rout: {cluster: backend}",
+		want: []wantDiag{{21, "rout", "error", `unknown field "rout" in envoy.config.route.v3.Route; did you mean "route"?`}}},
+	{name: "failed duration, no knock-on", source: "issue 11: no knock-on errors",
+		old: "connect_timeout: 1s", new: "connect_timeout: [1s]",
+		want: []wantDiag{{28, "[1s]", "error", `connect_timeout: expected a string such as "1.5s" for google.protobuf.Duration, got a list`}}},
+}
+
+// docCases cover issue 11, items 3 and 4: duplicate keys and !ignore.
+var docCases = []yamlCase{
+	{name: "duplicate key warns at the first, last wins", source: "parseYamlNode: struct_fields[key] = ... (last wins)",
+		old: "    connect_timeout: 1s", new: "    connect_timeout: 1s\n    connect_timeout: -1s",
+		want: []wantDiag{
+			{28, "connect_timeout", "warning", `duplicate key "connect_timeout": Envoy uses the one at line 29`},
+			{29, "-1s", "error", "connect_timeout: value must be greater than 0s"}}},
+	{name: "duplicate block keeps the last", source: "parseYamlNode: last wins",
+		old: "  - name: backend\n", new: "  - name: backend\n    load_assignment: {cluster_name: \"\"}\n",
+		want: []wantDiag{{28, "load_assignment", "warning", `duplicate key "load_assignment": Envoy uses the one at line 31`}}},
+	{name: "ignore key with an anchor used later", source: "parseYamlNode: it.first.Tag() != \"!ignore\"",
+		old: "admin:", new: "!ignore defs: {timeout: &t 5s, bogus_field: 1}\nadmin:",
+		want: nil},
+	{name: "alias of an anchor under an ignored key", source: "parseYamlNode: it.first.Tag() != \"!ignore\"",
+		old: "    connect_timeout: 1s", new: "    !ignore unused: {timeouts: [&t 2s]}\n    connect_timeout: *t"},
+	{name: "ignore inside a nested mapping", source: "parseYamlNode: any mapping",
+		old: "    type: STATIC", new: "    type: STATIC\n    !ignore notes: {owner: me}"},
+}
+
+func runYAMLCases(t *testing.T, cases []yamlCase) {
+	valid := validBootstrap(t)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(valid, tc.old) {
+				t.Fatalf("the valid bootstrap has no %q to replace", tc.old)
+			}
+			broken := strings.Replace(valid, tc.old, tc.new, 1)
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "envoy.yaml"), []byte(broken), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(broken, "\n")
+			var want []string
+			exit := 0
+			for _, w := range tc.want {
+				col := strings.Index(lines[w.line-1], w.token) + 1
+				if col == 0 {
+					t.Fatalf("line %d %q has no token %q", w.line, lines[w.line-1], w.token)
+				}
+				want = append(want, fmt.Sprintf("envoy.yaml:%d:%d: %s: %s", w.line, col, w.severity, w.message))
+				if w.severity == "error" {
+					exit = 1
+				}
+			}
+			args := []string{"check", "envoy.yaml"}
+			if tc.strict {
+				args = append(args, "--strict")
+			}
+			code, out, errOut := runCLI(t, dir, args...)
+			var got []string
+			for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+				if !strings.HasPrefix(l, "checked ") {
+					got = append(got, l)
+				}
+			}
+			if code != exit || strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("mirrors %s\nexit %d, want %d\ngot:\n%s\nwant:\n%s\nstderr: %s", tc.source, code, exit,
+					strings.Join(got, "\n"), strings.Join(want, "\n"), errOut)
+			}
+		})
+	}
+}
+
+func TestCheckScalarsAsEnvoyTypesThem(t *testing.T) {
+	runYAMLCases(t, scalarCases)
+	if len(scalarCases) < 12 {
+		t.Errorf("only %d cases; issue 11 asks for at least 12", len(scalarCases))
+	}
+}
+
+func TestCheckDuplicateKeysAndIgnore(t *testing.T) { runYAMLCases(t, docCases) }
