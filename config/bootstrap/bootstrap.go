@@ -124,6 +124,20 @@ func dropSemanticErrors(ds []Diagnostic) []Diagnostic {
 	return out
 }
 
+// structural reports whether a libyaml message is one a broken block
+// structure causes, for which the indentation analysis knows better where
+// the mistake is than libyaml's context mark.
+func structural(msg string) bool {
+	for _, s := range []string{"did not find expected key", "did not find expected '-' indicator",
+		"mapping values are not allowed", "block sequence entries are not allowed", "could not find expected ':'",
+		"did not find expected node content"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
 func tooLarge(file string, size int64) Diagnostic {
 	return Diagnostic{File: file, Line: 1, Col: 1, Severity: SeverityError,
 		Message: fmt.Sprintf("the file is %.1f MB; bootstraps over %d MB are refused", float64(size)/(1<<20), MaxSize>>20)}
@@ -139,6 +153,12 @@ func yamlSyntaxDiagnostic(file string, data []byte, err error) Diagnostic {
 	m := yamlLine.FindStringSubmatch(err.Error())
 	if m == nil {
 		return d
+	}
+	if structural(m[2]) {
+		if p, ok := analyzeIndent(string(data)); ok {
+			d.Line, d.Col, d.Message = p.line, p.col, "YAML: "+m[2]+": "+p.msg
+			return d
+		}
 	}
 	line, _ := strconv.Atoi(m[1])
 	d.Line, d.Message = line, "YAML: "+m[2]
