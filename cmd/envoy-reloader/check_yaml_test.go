@@ -9,7 +9,8 @@ import (
 )
 
 // wantDiag is one expected diagnostic: its line, the token on that line
-// whose first character is its column, severity and exact message.
+// whose first character is its column ("a|b": b in the text ab), severity
+// and exact message.
 type wantDiag struct {
 	line     int
 	token    string
@@ -143,7 +144,12 @@ func runYAMLCases(t *testing.T, cases []yamlCase) {
 			var want []string
 			exit := 0
 			for _, w := range tc.want {
-				col := strings.Index(lines[w.line-1], w.token) + 1
+				// "a|b" points at b in the text ab.
+				before, after, marked := strings.Cut(w.token, "|")
+				col := strings.Index(lines[w.line-1], before+after) + 1
+				if col > 0 && marked {
+					col += len(before)
+				}
 				if col == 0 {
 					t.Fatalf("line %d %q has no token %q", w.line, lines[w.line-1], w.token)
 				}

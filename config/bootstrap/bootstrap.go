@@ -152,10 +152,20 @@ func yamlSyntaxDiagnostic(file string, data []byte, err error) Diagnostic {
 	d := Diagnostic{File: file, Line: 1, Col: 1, Severity: SeverityError, Message: "YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	m := yamlLine.FindStringSubmatch(err.Error())
 	if m == nil {
+		// Errors without a line (an unknown anchor) are placed by the scan.
+		if p, ok := findTokenProblem(string(data), err.Error()); ok {
+			d.Line, d.Col, d.Message = p.line, p.col, d.Message+": "+p.msg
+		}
 		return d
 	}
+	// libyaml's context mark is often far from the mistake: look for it,
+	// by indentation first where the message speaks of block structure.
+	finders := []func(string, string) (indentProblem, bool){findTokenProblem, analyzeIndentFor}
 	if structural(m[2]) {
-		if p, ok := analyzeIndent(string(data)); ok {
+		finders[0], finders[1] = finders[1], finders[0]
+	}
+	for _, find := range finders {
+		if p, ok := find(string(data), m[2]); ok {
 			d.Line, d.Col, d.Message = p.line, p.col, "YAML: "+m[2]+": "+p.msg
 			return d
 		}

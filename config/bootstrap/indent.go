@@ -136,6 +136,8 @@ func flowOpen(v string, depth int) int {
 
 // analyzeIndent returns the first place where the block structure of data
 // breaks, or ok false when it finds none.
+func analyzeIndentFor(data, _ string) (indentProblem, bool) { return analyzeIndent(data) }
+
 func analyzeIndent(data string) (indentProblem, bool) {
 	lines := strings.Split(data, "\n")
 	usual := usualOffsets(lines)
@@ -193,7 +195,7 @@ func walkIndent(lines []string, usual map[int]bool) (indentProblem, bool) {
 		} else if deeper {
 			msg = fmt.Sprintf("this line is indented to column %d, deeper than the block it continues (column %d)", col, stack[len(stack)-1].col+1)
 		} else {
-			msg = fmt.Sprintf("this line is indented to column %d, which matches no enclosing block (%s)", col, columnsOf(stack))
+			msg = fmt.Sprintf("this line is indented to column %d, which matches no enclosing block (%s)", col, columnsOf(involved))
 		}
 		found = &indentProblem{line: blame, col: col, msg: msg}
 		return false
@@ -204,17 +206,21 @@ func walkIndent(lines []string, usual map[int]bool) (indentProblem, bool) {
 	return *found, true
 }
 
-func columnsOf(stack []block) string {
+// columnsOf names the columns of the blocks a line clashed with, innermost
+// first: where the line probably belongs.
+func columnsOf(involved []block) string {
 	var cols []string
-	for i := len(stack) - 1; i >= 0 && len(cols) < 3; i-- {
-		if stack[i].col >= 0 {
-			cols = append(cols, fmt.Sprint(stack[i].col+1))
+	seen := map[int]bool{}
+	for _, b := range involved {
+		if b.col >= 0 && !seen[b.col] && len(cols) < 3 {
+			seen[b.col] = true
+			cols = append(cols, fmt.Sprint(b.col+1))
 		}
 	}
 	if len(cols) == 0 {
 		return "none is open"
 	}
-	return "open blocks start at column " + strings.Join(cols, ", ")
+	return "blocks nearby start at column " + strings.Join(cols, ", ")
 }
 
 // walk follows the block structure. conflict is called at a line that fits
