@@ -312,7 +312,9 @@ func (d *decoder) unknownField(key *yaml.Node, path, name string, entry *decoded
 	if s := suggest.Closest(name, names); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 		// The typo is the one diagnostic: no "stat_prefix is required" after it.
-		entry.markFailed(fields.ByName(protoreflect.Name(s)))
+		if fd := fields.ByName(protoreflect.Name(s)); fd != nil {
+			entry.markFailed(fd)
+		}
 	}
 	d.errorf(key, path, "%s", msg)
 }

@@ -345,13 +345,15 @@ func walk(lines []string, conflict func(stack, involved []block, line int, sh li
 		v := sh.value
 		scalarValue = false
 		switch {
-		case opensBlock(v):
+		case opensBlock(v) && (sh.keyCol >= 0 || len(sh.dashes) > 0):
 			pending = true
 			if sh.keyCol >= 0 {
 				pendingCol, pendingDash = sh.keyCol, false
 			} else {
 				pendingCol, pendingDash = sh.dashes[len(sh.dashes)-1], true
 			}
+		case v == "" || v[0] == '&' || v[0] == '!':
+			// A lone anchor or tag: its node follows; nothing to track.
 		case v[0] == '|' || v[0] == '>':
 			blockScalarAbove, scalarIndent = stack[len(stack)-1].col, -1
 			if sh.keyCol < 0 && len(sh.dashes) > 0 {

@@ -114,3 +114,22 @@ func TestIndentSlipsWholeCorpus(t *testing.T) {
 		t.Errorf("%.1f%% of indentation slips across the corpus reported at their line, want at least 90%%", 100*ratio)
 	}
 }
+
+// TestLocatorsOnOddInput feeds the two locators lines they must survive:
+// lone anchors and tags, bare dashes, block scalars at the end, unclosed
+// everything.
+func TestLocatorsOnOddInput(t *testing.T) {
+	for _, in := range []string{
+		"&a", "!t", "a:\n  &x\n  b: 1\n", "- \n-", "a: |", "a: >\n", "- - - x: |\n", "\"", "'a''", "[{", "a: [\n",
+		"a:\n - b\n  - c\n", "%YAML 1.1\n%YAML", "a: *", "a: &", "\t- a", "a: \"\\", "? x\n: y\n", "---\n---\n- a\n b",
+	} {
+		analyzeIndent(in)
+		findTokenProblem(in, "")
+		res := Load("odd.yaml", []byte(in), Options{})
+		for _, d := range res.Diagnostics {
+			if d.Line < 1 || d.Col < 1 {
+				t.Errorf("%q: diagnostic without a position: %v", in, d)
+			}
+		}
+	}
+}
