@@ -58,7 +58,12 @@ func typeScalar(n *yaml.Node) envoyScalar {
 	}
 	if i, ok := cppInt64(s); ok {
 		if i >= math.MinInt32 && i <= math.MaxInt32 {
-			return envoyScalar{kind: jsonNumber, num: float64(i), text: strconv.FormatInt(i, 10)}
+			text := s
+			if s[0] == '+' || s[0] == '0' || (len(s) > 1 && s[0] == '-' && s[1] == '0') || strings.TrimRight(s, " \t\n\r\f\v") != s {
+				// Not plain decimal (octal, hex, a sign, blanks): spell it out.
+				text = strconv.FormatInt(i, 10)
+			}
+			return envoyScalar{kind: jsonNumber, num: float64(i), text: text}
 		}
 		return envoyScalar{kind: jsonString, text: strconv.FormatInt(i, 10)}
 	}
@@ -80,22 +85,33 @@ func typeScalar(n *yaml.Node) envoyScalar {
 // words y/n, yes/no, true/false, on/off, all lower case, all upper case, or
 // capitalised ("Yes", "YES", "yes" but not "yEs").
 func cppBool(s string) (bool, bool) {
-	if len(s) == 0 || len(s) > 5 {
+	if len(s) == 0 || len(s) > 5 || !flexibleCase(s) {
 		return false, false
 	}
-	rest := s[1:]
-	flexible := strings.ToLower(s) == s ||
-		(s[0] >= 'A' && s[0] <= 'Z' && (strings.ToLower(rest) == rest || strings.ToUpper(rest) == rest))
-	if !flexible {
-		return false, false
-	}
-	switch strings.ToLower(s) {
-	case "y", "yes", "true", "on":
-		return true, true
-	case "n", "no", "false", "off":
-		return false, true
+	for _, w := range [...]struct {
+		word  string
+		value bool
+	}{{"y", true}, {"n", false}, {"yes", true}, {"no", false}, {"true", true}, {"false", false}, {"on", true}, {"off", false}} {
+		if strings.EqualFold(s, w.word) {
+			return w.value, true
+		}
 	}
 	return false, false
+}
+
+// flexibleCase is yaml-cpp's IsFlexibleCase: all lower case, or a capital
+// followed by all lower or all upper case.
+func flexibleCase(s string) bool {
+	lower, upper := true, true
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		lower = lower && !(c >= 'A' && c <= 'Z')
+		upper = upper && !(c >= 'a' && c <= 'z')
+	}
+	if s[0] >= 'A' && s[0] <= 'Z' {
+		return lower || upper
+	}
+	return lower
 }
 
 // cppInt64 mirrors yaml-cpp's convert<int64_t>::decode: an istream with the
@@ -116,7 +132,9 @@ func cppInt64(s string) (int64, bool) {
 	case len(body) > 1 && body[0] == '0':
 		base, body = 8, body[1:]
 	}
-	if body == "" || body[0] == '+' || body[0] == '-' || strings.IndexByte(body, '_') >= 0 {
+	if body == "" || !allDigits(body, base) {
+		// Checked first: most scalars are words, and a failed ParseUint
+		// allocates its error.
 		return 0, false
 	}
 	u, err := strconv.ParseUint(body, base, 64)
@@ -133,6 +151,23 @@ func cppInt64(s string) (int64, bool) {
 		return 0, false
 	}
 	return int64(u), true
+}
+
+func allDigits(s string, base int) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '7':
+		case c <= '9' && c >= '0':
+			if base == 8 {
+				return false
+			}
+		case base == 16 && (c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // cppDouble mirrors yaml-cpp's convert<double>::decode: a decimal number as
