@@ -88,8 +88,8 @@ func TestIndentSlipsReportedAtTheirLine(t *testing.T) {
 // TestIndentSlipsWholeCorpus measures the same on every corpus bootstrap, so
 // the analysis is not tuned to one file. Slow: skipped with -short.
 func TestIndentSlipsWholeCorpus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow")
+	if testing.Short() || raceEnabled {
+		t.Skip("slow: about 10,000 loads (run without -race and -short)")
 	}
 	var hits, total, valid int
 	for _, file := range corpusBootstraps(t) {
