@@ -131,7 +131,7 @@ func (d *decoder) decodeMessage(n *yaml.Node, m protoreflect.Message, path strin
 	full := m.Descriptor().FullName()
 	if isWellKnown(full) {
 		if n.Kind == yaml.MappingNode && hasObjectForm(full) {
-			// parser.cc, ParseMessage: with an object coming, the legacy
+			// parser.cc:1317, ParseMessage: with an object coming, the legacy
 			// parser reads a ListValue, wrapper, Timestamp, Duration or
 			// FieldMask field by field: {seconds: 1, nanos: 500000000}.
 			d.note(n, path, "%s: %s written as its fields; Envoy accepts it (protobuf's legacy JSON parsing), the canonical form is %s", fieldName(path), full, canonicalForm(full))
@@ -248,7 +248,7 @@ func (d *decoder) decodeField(m protoreflect.Message, fd protoreflect.FieldDescr
 	case fd.IsList():
 		elements := v.Content
 		if v.Kind != yaml.SequenceNode {
-			// parser.cc, ParseField: "The original ESF parser permits a
+			// parser.cc:1285, ParseField: "The original ESF parser permits a
 			// single element in place of an array thereof."
 			d.note(v, path, "%s: a single value where a list goes; Envoy accepts it (protobuf's legacy JSON parsing), the canonical form is a list", fd.Name())
 			elements = []*yaml.Node{v}
@@ -299,7 +299,7 @@ func (d *decoder) decodeAny(n *yaml.Node, m protoreflect.Message, path string, a
 		rest = append(rest, p)
 	}
 	if typeNode == nil {
-		// parser.cc, ParseAny: the legacy parser takes an Any without @type
+		// parser.cc:1064 and :1079, ParseAny: the legacy parser takes an Any without @type
 		// only when it is an empty object.
 		if len(rest) > 0 {
 			d.errorf(at, path, "%s: missing \"@type\" naming the type of its contents", fieldName(path))

@@ -21,7 +21,7 @@ func (d *decoder) pairs(n *yaml.Node) []pair {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Tag == "!ignore" {
-			// parseYamlNode (yaml_utility.cc) leaves out of the Struct every
+			// parseYamlNode (yaml_utility.cc:106) leaves out of the Struct every
 			// mapping entry whose key is tagged !ignore, at any depth; anchors
 			// under it still serve aliases elsewhere.
 			continue
@@ -63,7 +63,7 @@ func (d *decoder) pairs(n *yaml.Node) []pair {
 
 // lastWins drops all but the last of keys given twice, warning at each
 // earlier one: yaml-cpp keeps every entry, but parseYamlNode assigns them one
-// by one into a Struct's map (struct_fields[key] = ...), so the last wins.
+// by one into a Struct's map (yaml_utility.cc:107), so the last wins.
 func (d *decoder) lastWins(ps []pair) []pair {
 	if len(ps) < 2 || !hasDuplicateKey(ps) {
 		return ps
@@ -111,7 +111,7 @@ func hasDuplicateKey(ps []pair) bool {
 }
 
 // appendElements decodes list elements into list, with two leniencies of
-// protobuf's legacy parser (parser.cc, ParseArray): a null element is the
+// protobuf's legacy parser (parser.cc:666 and :683 at protobuf e712d276): a null element is the
 // element type's default (EmitNull), and a list inside the list is flattened
 // into it, except where the elements are google.protobuf.Value or ListValue.
 func (d *decoder) appendElements(list protoreflect.List, fd protoreflect.FieldDescriptor, elements []*yaml.Node, path string, entry *decodedMessage, next *int) {

@@ -58,7 +58,7 @@ func (d *decoder) scalarValue(fd protoreflect.FieldDescriptor, v envoyScalar, n 
 		case jsonBool:
 			return protoreflect.ValueOfBool(v.b), true
 		case jsonString:
-			// parser.cc, TYPE_BOOL, kStr: the legacy parser reads a string with
+			// parser.cc:475, TYPE_BOOL, kStr: the legacy parser reads a string with
 			// absl::SimpleAtob ("true", "yes", "1", "f" ...).
 			if b, ok := simpleAtob(s); ok {
 				d.note(n, path, "%s: a quoted bool; Envoy accepts it (protobuf's legacy JSON parsing), the canonical form is %t", name, b)

@@ -33,7 +33,8 @@ type envoyScalar struct {
 	text string
 }
 
-// typeScalar types a plain or quoted YAML scalar the way parseYamlNode does:
+// typeScalar types a plain or quoted YAML scalar the way parseYamlNode does
+// (yaml_utility.cc lines 46-95 at envoyproxy/envoy 0f485d8c):
 //  1. yaml-cpp's Null (plain ~, null, Null, NULL or nothing) is null;
 //  2. a scalar yaml-cpp tags "!" (quoted, literal, folded, or an explicit !)
 //     is a string;
