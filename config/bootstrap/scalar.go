@@ -136,18 +136,24 @@ func (d *decoder) mistyped(fd protoreflect.FieldDescriptor, v envoyScalar, n *ya
 		word, shown = "bool", strconv.FormatBool(v.b)
 	}
 	fix := "quote it: " + strconv.Quote(n.Value)
-	if k := fd.Kind(); k != protoreflect.StringKind && k != protoreflect.BytesKind {
+	// Quoting is the fix for strings, and for enums, whose names may be
+	// yaml-cpp bools (an unquoted OFF reaches protobuf as false).
+	if k := fd.Kind(); k != protoreflect.StringKind && k != protoreflect.BytesKind && k != protoreflect.EnumKind {
 		fix = "write " + kindArticle(fd)
 	}
-	d.errorf(n, path, "%s: the unquoted %s is a %s to Envoy, not a %s (invalid value %s for type TYPE_%s); %s",
-		fd.Name(), n.Value, word, kindWord(fd), shown, strings.ToUpper(fd.Kind().String()), fix)
+	want := kindWord(fd)
+	if strings.HasPrefix(want, "enum") || strings.HasPrefix(want, "int") { // a uint32, an int32
+		want = "an " + want
+	} else {
+		want = "a " + want
+	}
+	d.errorf(n, path, "%s: the unquoted %s is a %s to Envoy, not %s (invalid value %s for type TYPE_%s); %s",
+		fd.Name(), n.Value, word, want, shown, strings.ToUpper(fd.Kind().String()), fix)
 	return protoreflect.Value{}, false
 }
 
 func kindArticle(fd protoreflect.FieldDescriptor) string {
 	switch fd.Kind() {
-	case protoreflect.EnumKind:
-		return "one of the enum's names"
 	case protoreflect.BoolKind:
 		return "true or false"
 	}
