@@ -23,6 +23,18 @@ type block struct {
 	offset int // its column minus its parent key's or dash's; -1 when inline after "- "
 }
 
+// clash is a line that fits no open block, as walk reports it.
+type clash struct {
+	stack    []block // the blocks still open
+	involved []block // the blocks the line clashed with, innermost first
+	line     int
+	indent   int
+	deeper   bool // deeper than the block it continues
+	// scalarBlame is set for a block scalar's line less indented than the
+	// scalar's first line: the line to blame (that one, or the first).
+	scalarBlame int
+}
+
 // indentProblem is where the analysis places a broken structure.
 type indentProblem struct {
 	line, col int
@@ -168,18 +180,19 @@ func usualOffsets(lines []string) map[int]bool {
 
 func walkIndent(lines []string, usual map[int]bool) (indentProblem, bool) {
 	var found *indentProblem
-	walk(lines, func(stack, involved []block, line int, sh lineShape, deeper bool) bool {
-		if sh.keyCol <= -2 {
-			blame := -2 - sh.keyCol
+	walk(lines, func(c clash) bool {
+		if c.scalarBlame > 0 {
+			blame := c.scalarBlame
 			text := lines[blame-1]
 			col := len(text) - len(strings.TrimLeft(text, " ")) + 1
-			msg := fmt.Sprintf("this line of a block scalar is indented to column %d, less than its first line (column %d)", col, sh.indent+1)
-			if blame != line {
-				msg = fmt.Sprintf("the first line of this block scalar is indented to column %d, more than the lines after it (column %d)", col, nextIndent(lines, line-1)+1)
+			msg := fmt.Sprintf("this line of a block scalar is indented to column %d, less than its first line (column %d)", col, c.indent+1)
+			if blame != c.line {
+				msg = fmt.Sprintf("the first line of this block scalar is indented to column %d, more than the lines after it (column %d)", col, nextIndent(lines, c.line-1)+1)
 			}
 			found = &indentProblem{line: blame, col: col, msg: msg}
 			return false
 		}
+		stack, involved, line, deeper := c.stack, c.involved, c.line, c.deeper
 		blame := line
 		for _, b := range involved {
 			off := b.offset >= 0 && !usual[b.offset] && !(b.seq && b.offset == 0)
@@ -191,7 +204,7 @@ func walkIndent(lines []string, usual map[int]bool) (indentProblem, bool) {
 		col := len(text) - len(strings.TrimLeft(text, " ")) + 1
 		var msg string
 		if blame != line {
-			msg = fmt.Sprintf("this line is indented to column %d, off the file's usual step, so line %d (column %d) no longer fits any block", col, line, sh.indent+1)
+			msg = fmt.Sprintf("this line is indented to column %d, off the file's usual step, so line %d (column %d) no longer fits any block", col, line, c.indent+1)
 		} else if deeper {
 			msg = fmt.Sprintf("this line is indented to column %d, deeper than the block it continues (column %d)", col, stack[len(stack)-1].col+1)
 		} else {
@@ -227,7 +240,7 @@ func columnsOf(involved []block) string {
 // no open block, with the blocks it clashed with; returning false stops the
 // walk. opened, when not nil, sees every block opened under a key or dash.
 // After a conflict the walk recovers by taking the line as a new block.
-func walk(lines []string, conflict func(stack, involved []block, line int, sh lineShape, deeper bool) bool, opened func(block)) {
+func walk(lines []string, conflict func(clash) bool, opened func(block)) {
 	stack := []block{{col: -1, offset: -1}}
 	pendingCol, pendingDash := -1, false // a key or dash waiting for its block
 	pending := true                      // the document waits for its root
@@ -278,8 +291,7 @@ func walk(lines []string, conflict func(stack, involved []block, line int, sh li
 					if next := nextIndent(lines, i+1); next == ind && line == scalarFirst+1 {
 						blame = scalarFirst
 					}
-					stop := !conflict(stack, nil, line, lineShape{indent: scalarIndent, keyCol: -2 - blame}, false)
-					if stop {
+					if !conflict(clash{stack: stack, line: line, indent: scalarIndent, scalarBlame: blame}) {
 						return
 					}
 				}
@@ -322,7 +334,7 @@ func walk(lines []string, conflict func(stack, involved []block, line int, sh li
 				if top.col == c && len(stack) > 1 {
 					involved = append(involved, stack[len(stack)-2])
 				}
-				if conflict != nil && !conflict(stack, involved, line, sh, top.col < c && len(popped) == 0) {
+				if conflict != nil && !conflict(clash{stack: stack, involved: involved, line: line, indent: c, deeper: top.col < c && len(popped) == 0}) {
 					return
 				}
 				if top.col != c {
