@@ -41,7 +41,7 @@ type indentProblem struct {
 	msg       string
 }
 
-// yamlLine is one line of block structure: its dashes ("- " sequence
+// lineShape is one line of block structure: its dashes ("- " sequence
 // entries), and the key and value that follow them.
 type lineShape struct {
 	indent int
