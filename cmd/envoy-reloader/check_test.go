@@ -56,7 +56,7 @@ var brokenCases = []brokenCase{
 	{name: "unknown field inside typed_config", old: "          stat_prefix: ingress", new: "          stat_prefx: ingress",
 		line: 14, token: "stat_prefx", severity: "error", message: `unknown field "stat_prefx" in envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager; did you mean "stat_prefix"?`, exit: 1},
 	{name: "duplicate yaml key", old: "    connect_timeout: 1s\n    type: STATIC", new: "    connect_timeout: 1s\n    connect_timeout: 2s",
-		line: 29, token: "connect_timeout", severity: "error", message: `duplicate field "connect_timeout"`, exit: 1},
+		line: 28, token: "connect_timeout", severity: "warning", message: `duplicate key "connect_timeout": Envoy uses the one at line 29`, exit: 0},
 	// 3. Wrong types and malformed values.
 	{name: "string where a number goes", old: "port_value: 8080}", new: "port_value: eighty}",
 		line: 36, token: "eighty", severity: "error", message: `port_value: invalid value for uint32 field: "eighty"`, exit: 1},

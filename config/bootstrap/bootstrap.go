@@ -100,7 +100,11 @@ func Load(file string, data []byte, opts Options) *Result {
 	if !d.over {
 		d.validate()
 		if len(d.messages) > 0 && d.messages[0].msg.Interface() == res.Bootstrap {
+			parsed := !HasErrors(d.diags)
 			res.ReferencedFiles = d.semanticChecks(d.messages[0], file)
+			if !parsed {
+				d.diags = dropSemanticErrors(d.diags)
+			}
 		}
 	}
 	if opts.DenyDeprecated {
@@ -109,6 +113,35 @@ func Load(file string, data []byte, opts Options) *Result {
 	SortDiagnostics(d.diags)
 	res.Diagnostics = d.diags
 	return res
+}
+
+// dropSemanticErrors removes the errors of the semantic checks from a
+// bootstrap that failed to parse or validate: Envoy stops at the first such
+// failure and never builds clusters and listeners, and a field that failed
+// to parse would only cause knock-on errors there (a cluster whose name was
+// refused makes every route to it dangle). Warnings stay.
+func dropSemanticErrors(ds []Diagnostic) []Diagnostic {
+	out := ds[:0]
+	for _, d := range ds {
+		if !d.Semantic || d.Severity != SeverityError {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// structural reports whether a libyaml message is one a broken block
+// structure causes, for which the indentation analysis knows better where
+// the mistake is than libyaml's context mark.
+func structural(msg string) bool {
+	for _, s := range []string{"did not find expected key", "did not find expected '-' indicator",
+		"mapping values are not allowed", "block sequence entries are not allowed", "could not find expected ':'",
+		"did not find expected node content"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func tooLarge(file string, size int64) Diagnostic {
@@ -125,7 +158,23 @@ func yamlSyntaxDiagnostic(file string, data []byte, err error) Diagnostic {
 	d := Diagnostic{File: file, Line: 1, Col: 1, Severity: SeverityError, Message: "YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	m := yamlLine.FindStringSubmatch(err.Error())
 	if m == nil {
+		// Errors without a line (an unknown anchor) are placed by the scan.
+		if p, ok := findTokenProblem(string(data), err.Error()); ok {
+			d.Line, d.Col, d.Message = p.line, p.col, d.Message+": "+p.msg
+		}
 		return d
+	}
+	// libyaml's context mark is often far from the mistake: look for it,
+	// by indentation first where the message speaks of block structure.
+	finders := []func(string, string) (indentProblem, bool){findTokenProblem, analyzeIndentFor}
+	if structural(m[2]) {
+		finders[0], finders[1] = finders[1], finders[0]
+	}
+	for _, find := range finders {
+		if p, ok := find(string(data), m[2]); ok {
+			d.Line, d.Col, d.Message = p.line, p.col, "YAML: "+m[2]+": "+p.msg
+			return d
+		}
 	}
 	line, _ := strconv.Atoi(m[1])
 	d.Line, d.Message = line, "YAML: "+m[2]

@@ -20,6 +20,10 @@ type decodedMessage struct {
 	at     *yaml.Node // where problems with the message as a whole are reported
 	parent *decodedMessage
 	fields map[protoreflect.Name]fieldNodes
+	// failed names the fields (and oneofs) whose value could not be decoded,
+	// or that a misspelt key probably meant: a PGV complaint about them
+	// ("value is required") would only repeat the error already given.
+	failed map[protoreflect.Name]bool
 }
 
 // fieldNodes are the key and (alias-resolved) value nodes of one field.
@@ -49,15 +53,19 @@ type decoder struct {
 	// budget bounds the nodes visited, so alias bombs cannot blow up memory.
 	budget int
 	over   bool
+	// dupWarned holds the keys already warned about as duplicates, since an
+	// aliased mapping is visited once per alias.
+	dupWarned map[*yaml.Node]bool
 }
 
 func newDecoder(file string, dataLen int, strict bool) *decoder {
 	return &decoder{
-		file:   file,
-		strict: strict,
-		byMsg:  make(map[proto.Message]*decodedMessage),
-		anys:   make(map[*anypb.Any]*decodedMessage),
-		budget: 4*dataLen + 100_000,
+		file:      file,
+		strict:    strict,
+		byMsg:     make(map[proto.Message]*decodedMessage),
+		anys:      make(map[*anypb.Any]*decodedMessage),
+		dupWarned: make(map[*yaml.Node]bool),
+		budget:    4*dataLen + 100_000,
 	}
 }
 
@@ -70,6 +78,14 @@ func (d *decoder) report(sev Severity, n *yaml.Node, path, format string, args .
 		File: d.file, Line: line, Col: col, Severity: sev,
 		Message: fmt.Sprintf(format, args...), Path: path,
 	})
+}
+
+// note reports, in strict mode only, a form Envoy accepts only through
+// protobuf's legacy JSON leniencies.
+func (d *decoder) note(n *yaml.Node, path, format string, args ...any) {
+	if d.strict {
+		d.report(SeverityNote, n, path, format, args...)
+	}
 }
 
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
@@ -93,49 +109,6 @@ func isNull(n *yaml.Node) bool {
 	return n == nil || n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
 }
 
-// pair is one key/value of a mapping after merge keys (<<) are expanded.
-type pair struct{ key, value *yaml.Node }
-
-// pairs lists a mapping's entries with `<<` merges expanded; explicit keys
-// come after merged ones so that they win, as YAML specifies.
-func (d *decoder) pairs(n *yaml.Node) []pair {
-	var merged, explicit []pair
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge" {
-			v = d.resolve(v)
-			sources := []*yaml.Node{v}
-			if v.Kind == yaml.SequenceNode {
-				sources = v.Content
-			}
-			for _, s := range sources {
-				if s = d.resolve(s); s.Kind == yaml.MappingNode && !d.over {
-					merged = append(merged, d.pairs(s)...)
-				}
-			}
-			continue
-		}
-		explicit = append(explicit, pair{k, v})
-	}
-	if len(merged) == 0 {
-		return explicit
-	}
-	overridden := make(map[string]bool, len(explicit))
-	for _, p := range explicit {
-		overridden[p.key.Value] = true
-	}
-	out := make([]pair, 0, len(merged)+len(explicit))
-	seen := make(map[string]bool)
-	// Later merge sources do not override earlier ones (YAML merge rules).
-	for _, p := range merged {
-		if !overridden[p.key.Value] && !seen[p.key.Value] {
-			seen[p.key.Value] = true
-			out = append(out, p)
-		}
-	}
-	return append(out, explicit...)
-}
-
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -157,6 +130,19 @@ func (d *decoder) decodeMessage(n *yaml.Node, m protoreflect.Message, path strin
 	}
 	full := m.Descriptor().FullName()
 	if isWellKnown(full) {
+		if n.Kind == yaml.MappingNode && hasObjectForm(full) {
+			// parser.cc:1317, ParseMessage: with an object coming, the legacy
+			// parser reads a ListValue, wrapper, Timestamp, Duration or
+			// FieldMask field by field: {seconds: 1, nanos: 500000000}.
+			d.note(n, path, "%s: %s written as its fields; Envoy accepts it (protobuf's legacy JSON parsing), the canonical form is %s", fieldName(path), full, canonicalForm(full))
+			entry := d.record(m, path, at, parent)
+			d.decodeFields(d.pairs(n), m, entry)
+			return
+		}
+		if n.Kind == yaml.SequenceNode && full != "google.protobuf.ListValue" && full != "google.protobuf.Value" {
+			d.errorf(n, path, "%s: expected %s for %s, got a list", fieldName(path), canonicalForm(full), full)
+			return
+		}
 		d.decodeWellKnown(n, m, path)
 		return
 	}
@@ -198,13 +184,16 @@ func (d *decoder) decodeFields(ps []pair, m protoreflect.Message, entry *decoded
 		}
 		childPath := joinPath(entry.path, key)
 		if fd == nil {
-			d.unknownField(p.key, childPath, key, desc)
+			d.unknownField(p.key, childPath, key, entry)
 			continue
 		}
 		childPath = joinPath(entry.path, string(fd.Name()))
-		if _, dup := entry.fields[fd.Name()]; dup {
-			d.errorf(p.key, childPath, "duplicate field %q", fd.Name())
-			continue
+		if prev, dup := entry.fields[fd.Name()]; dup {
+			// The same field under both spellings (connect_timeout and
+			// connectTimeout): the legacy parser accepts a field set twice
+			// outside a oneof (parser.cc, ParseField); the later value is kept.
+			d.report(SeverityWarning, prev.key, childPath, "duplicate field %q (again at line %d as %q): Envoy uses the later one", fd.Name(), p.key.Line, key)
+			m.Clear(fd)
 		}
 		value := d.resolve(p.value)
 		entry.fields[fd.Name()] = fieldNodes{key: p.key, value: value}
@@ -215,11 +204,26 @@ func (d *decoder) decodeFields(ps []pair, m protoreflect.Message, entry *decoded
 			}
 			oneofSetBy[oo.FullName()] = fd.Name()
 		}
+		before := len(d.diags)
 		d.decodeField(m, fd, value, childPath, p.key, entry)
+		if HasErrors(d.diags[before:]) {
+			entry.markFailed(fd)
+		}
 	}
 }
 
-func (d *decoder) unknownField(key *yaml.Node, path, name string, desc protoreflect.MessageDescriptor) {
+func (m *decodedMessage) markFailed(fd protoreflect.FieldDescriptor) {
+	if m.failed == nil {
+		m.failed = make(map[protoreflect.Name]bool)
+	}
+	m.failed[fd.Name()] = true
+	if oo := fd.ContainingOneof(); oo != nil {
+		m.failed[oo.Name()] = true
+	}
+}
+
+func (d *decoder) unknownField(key *yaml.Node, path, name string, entry *decodedMessage) {
+	desc := entry.msg.Descriptor()
 	fields := desc.Fields()
 	names := make([]string, 0, fields.Len())
 	for i := range fields.Len() {
@@ -228,6 +232,10 @@ func (d *decoder) unknownField(key *yaml.Node, path, name string, desc protorefl
 	msg := fmt.Sprintf("unknown field %q in %s", name, desc.FullName())
 	if s := suggest.Closest(name, names); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
+		// The typo is the one diagnostic: no "stat_prefix is required" after it.
+		if fd := fields.ByName(protoreflect.Name(s)); fd != nil {
+			entry.markFailed(fd)
+		}
 	}
 	d.errorf(key, path, "%s", msg)
 }
@@ -240,20 +248,13 @@ func (d *decoder) decodeField(m protoreflect.Message, fd protoreflect.FieldDescr
 	case fd.IsList():
 		elements := v.Content
 		if v.Kind != yaml.SequenceNode {
-			// Envoy's JSON parser takes a single value where a list goes.
+			// parser.cc:1285, ParseField: "The original ESF parser permits a
+			// single element in place of an array thereof."
+			d.note(v, path, "%s: a single value where a list goes; Envoy accepts it (protobuf's legacy JSON parsing), the canonical form is a list", fd.Name())
 			elements = []*yaml.Node{v}
 		}
-		list := m.Mutable(fd).List()
-		for i, el := range elements {
-			elPath := fmt.Sprintf("%s[%d]", path, i)
-			if fd.Message() != nil {
-				elem := list.NewElement()
-				d.decodeMessage(el, elem.Message(), elPath, el, entry)
-				list.Append(elem)
-			} else if val, ok := d.scalar(fd, d.resolve(el), elPath); ok {
-				list.Append(val)
-			}
-		}
+		next := 0
+		d.appendElements(m.Mutable(fd).List(), fd, elements, path, entry, &next)
 	case fd.IsMap():
 		if v.Kind != yaml.MappingNode {
 			d.errorf(v, path, "%s: expected a mapping, got %s", fd.Name(), kindName(v))
@@ -262,7 +263,7 @@ func (d *decoder) decodeField(m protoreflect.Message, fd protoreflect.FieldDescr
 		mp := m.Mutable(fd).Map()
 		for _, p := range d.pairs(v) {
 			elPath := fmt.Sprintf("%s[%s]", path, p.key.Value)
-			mk, ok := d.scalar(fd.MapKey(), p.key, elPath)
+			mk, ok := d.mapKey(fd.MapKey(), p.key, elPath)
 			if !ok {
 				continue
 			}
@@ -298,8 +299,12 @@ func (d *decoder) decodeAny(n *yaml.Node, m protoreflect.Message, path string, a
 		rest = append(rest, p)
 	}
 	if typeNode == nil {
+		// parser.cc:1064 and :1079, ParseAny: the legacy parser takes an Any without @type
+		// only when it is an empty object.
 		if len(rest) > 0 {
 			d.errorf(at, path, "%s: missing \"@type\" naming the type of its contents", fieldName(path))
+		} else {
+			d.note(n, path, "%s: an empty Any without \"@type\"; Envoy accepts it (protobuf's legacy JSON parsing), the canonical form leaves the field out", fieldName(path))
 		}
 		return
 	}

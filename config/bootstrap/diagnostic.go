@@ -14,6 +14,9 @@ const (
 	SeverityError Severity = "error"
 	// SeverityWarning marks a problem worth knowing that does not block a reload.
 	SeverityWarning Severity = "warning"
+	// SeverityNote marks a form Envoy accepts that is not canonical; only
+	// reported with Options.Strict.
+	SeverityNote Severity = "note"
 )
 
 // Diagnostic is one problem found in a bootstrap, placed at the YAML node it

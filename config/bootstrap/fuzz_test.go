@@ -19,6 +19,10 @@ func FuzzLoad(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(minimal))
+	// Broken YAML, for the locators of syntax errors (indent.go, tokens.go).
+	for _, s := range []string{"a:\n  b: 1\n   c: 2\n", "a: \"x\n b: y\n", "a: [1,\nb: 2\n", "a: |\n  x\n y\n", "- a: *n\n"} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res := Load("fuzz.yaml", data, Options{})
 		for _, d := range res.Diagnostics {

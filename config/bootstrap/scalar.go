@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -17,55 +18,80 @@ import (
 	"github.com/envoy-reloader/envoy-reloader/internal/suggest"
 )
 
-// scalar converts a YAML scalar to a value of fd's kind the way the proto3
-// JSON mapping does (numbers may be quoted, enums are names or numbers).
+// scalar converts a YAML scalar to a value of fd's kind as Envoy does: first
+// typed by yaml-cpp (typeScalar), then parsed by protobuf's JSON parser with
+// its legacy leniencies (json/internal/parser.cc, ParseSingular and friends).
 func (d *decoder) scalar(fd protoreflect.FieldDescriptor, n *yaml.Node, path string) (protoreflect.Value, bool) {
-	name := fd.Name()
 	if n.Kind != yaml.ScalarNode {
-		d.errorf(n, path, "%s: expected a %s value, got %s", name, kindWord(fd), kindName(n))
+		d.errorf(n, path, "%s: expected a %s value, got %s", fd.Name(), kindWord(fd), kindName(n))
 		return protoreflect.Value{}, false
 	}
-	tag, s := n.ShortTag(), n.Value
-	bad := func() (protoreflect.Value, bool) {
-		d.errorf(n, path, "%s: invalid value for %s field: %q", name, kindWord(fd), s)
+	return d.scalarValue(fd, typeScalar(n), n, path)
+}
+
+// mapKey converts a map key: yaml-cpp reads every mapping key as a string
+// (it.first.as<std::string>() in parseYamlNode), and protobuf parses map keys
+// of other kinds from that string.
+func (d *decoder) mapKey(fd protoreflect.FieldDescriptor, n *yaml.Node, path string) (protoreflect.Value, bool) {
+	if n.Kind != yaml.ScalarNode {
+		d.errorf(n, path, "%s: expected a %s map key, got %s", fd.Name(), kindWord(fd), kindName(n))
 		return protoreflect.Value{}, false
+	}
+	return d.scalarValue(fd, envoyScalar{kind: jsonString, text: n.Value}, n, path)
+}
+
+func (d *decoder) scalarValue(fd protoreflect.FieldDescriptor, v envoyScalar, n *yaml.Node, path string) (protoreflect.Value, bool) {
+	name := fd.Name()
+	s := v.text
+	bad := func() (protoreflect.Value, bool) {
+		d.errorf(n, path, "%s: invalid value for %s field: %q", name, kindWord(fd), n.Value)
+		return protoreflect.Value{}, false
+	}
+	if v.kind == jsonBool && fd.Kind() != protoreflect.BoolKind {
+		return d.mistyped(fd, v, n, path)
 	}
 	switch fd.Kind() {
 	case protoreflect.BoolKind:
-		if tag != "!!bool" {
-			return bad()
+		switch v.kind {
+		case jsonNumber:
+			return d.mistyped(fd, v, n, path)
+		case jsonBool:
+			return protoreflect.ValueOfBool(v.b), true
+		case jsonString:
+			// parser.cc:475, TYPE_BOOL, kStr: the legacy parser reads a string with
+			// absl::SimpleAtob ("true", "yes", "1", "f" ...).
+			if b, ok := simpleAtob(s); ok {
+				d.note(n, path, "%s: a quoted bool; Envoy accepts it (protobuf's legacy JSON parsing), the canonical form is %t", name, b)
+				return protoreflect.ValueOfBool(b), true
+			}
 		}
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return bad()
-		}
-		return protoreflect.ValueOfBool(b), true
+		return bad()
 	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
-		i, ok := parseInt(tag, s, 32)
+		i, ok := parseInt(v, 32)
 		if !ok {
 			return bad()
 		}
 		return protoreflect.ValueOfInt32(int32(i)), true
 	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
-		i, ok := parseInt(tag, s, 64)
+		i, ok := parseInt(v, 64)
 		if !ok {
 			return bad()
 		}
 		return protoreflect.ValueOfInt64(i), true
 	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
-		u, ok := parseUint(tag, s, 32)
+		u, ok := parseUint(v, 32)
 		if !ok {
 			return bad()
 		}
 		return protoreflect.ValueOfUint32(uint32(u)), true
 	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-		u, ok := parseUint(tag, s, 64)
+		u, ok := parseUint(v, 64)
 		if !ok {
 			return bad()
 		}
 		return protoreflect.ValueOfUint64(u), true
 	case protoreflect.FloatKind, protoreflect.DoubleKind:
-		f, ok := parseFloat(tag, s)
+		f, ok := parseFloat(v)
 		if !ok {
 			return bad()
 		}
@@ -77,12 +103,18 @@ func (d *decoder) scalar(fd protoreflect.FieldDescriptor, n *yaml.Node, path str
 		}
 		return protoreflect.ValueOfFloat64(f), true
 	case protoreflect.StringKind:
+		if v.kind != jsonString {
+			return d.mistyped(fd, v, n, path)
+		}
 		if !utf8.ValidString(s) {
 			d.errorf(n, path, "%s: string is not valid UTF-8", name)
 			return protoreflect.Value{}, false
 		}
 		return protoreflect.ValueOfString(s), true
 	case protoreflect.BytesKind:
+		if v.kind != jsonString {
+			return d.mistyped(fd, v, n, path)
+		}
 		b, ok := decodeBase64(s)
 		if !ok {
 			d.errorf(n, path, "%s: invalid base64 for bytes field: %q", name, s)
@@ -90,24 +122,64 @@ func (d *decoder) scalar(fd protoreflect.FieldDescriptor, n *yaml.Node, path str
 		}
 		return protoreflect.ValueOfBytes(b), true
 	case protoreflect.EnumKind:
-		return d.enum(fd, n, path)
+		return d.enum(fd, v, n, path)
 	}
 	return bad()
 }
 
-func (d *decoder) enum(fd protoreflect.FieldDescriptor, n *yaml.Node, path string) (protoreflect.Value, bool) {
+// mistyped reports a scalar that yaml-cpp typed as a bool or a number where
+// protobuf wants something else. Envoy fails with "invalid value 6514 for
+// type TYPE_STRING"; say that, and how to write what was meant.
+func (d *decoder) mistyped(fd protoreflect.FieldDescriptor, v envoyScalar, n *yaml.Node, path string) (protoreflect.Value, bool) {
+	word, shown := "number", v.text
+	if v.kind == jsonBool {
+		word, shown = "bool", strconv.FormatBool(v.b)
+	}
+	fix := "quote it: " + strconv.Quote(n.Value)
+	// Quoting is the fix for strings, and for enums, whose names may be
+	// yaml-cpp bools (an unquoted OFF reaches protobuf as false).
+	if k := fd.Kind(); k != protoreflect.StringKind && k != protoreflect.BytesKind && k != protoreflect.EnumKind {
+		fix = "write " + kindArticle(fd)
+	}
+	want := kindWord(fd)
+	if strings.HasPrefix(want, "enum") || strings.HasPrefix(want, "int") { // a uint32, an int32
+		want = "an " + want
+	} else {
+		want = "a " + want
+	}
+	d.errorf(n, path, "%s: the unquoted %s is a %s to Envoy, not %s (invalid value %s for type TYPE_%s); %s",
+		fd.Name(), n.Value, word, want, shown, strings.ToUpper(fd.Kind().String()), fix)
+	return protoreflect.Value{}, false
+}
+
+func kindArticle(fd protoreflect.FieldDescriptor) string {
+	switch fd.Kind() {
+	case protoreflect.BoolKind:
+		return "true or false"
+	}
+	return "a number"
+}
+
+func (d *decoder) enum(fd protoreflect.FieldDescriptor, v envoyScalar, n *yaml.Node, path string) (protoreflect.Value, bool) {
 	values := fd.Enum().Values()
-	if n.ShortTag() == "!!int" {
-		if i, ok := parseInt("!!int", n.Value, 32); ok {
+	if v.kind == jsonNumber {
+		if i, ok := parseInt(v, 32); ok {
 			return protoreflect.ValueOfEnum(protoreflect.EnumNumber(i)), true
 		}
 	}
-	if v := values.ByName(protoreflect.Name(n.Value)); v != nil {
-		return protoreflect.ValueOfEnum(v.Number()), true
+	if ev := values.ByName(protoreflect.Name(v.text)); ev != nil {
+		return protoreflect.ValueOfEnum(ev.Number()), true
 	}
-	// Envoy parses enum names case-insensitively (round_robin is ROUND_ROBIN).
-	if v := values.ByName(protoreflect.Name(strings.ToUpper(n.Value))); v != nil {
-		return protoreflect.ValueOfEnum(v.Number()), true
+	// Envoy sets case_insensitive_enum_parsing (loadFromJsonNoThrow in
+	// yaml_utility.cc): round_robin is ROUND_ROBIN.
+	if ev := values.ByName(protoreflect.Name(strings.ToUpper(v.text))); ev != nil {
+		return protoreflect.ValueOfEnum(ev.Number()), true
+	}
+	// ParseEnumFromStr (parser.cc) then tries the string as a number.
+	if v.kind == jsonString {
+		if i, err := strconv.ParseInt(v.text, 10, 32); err == nil {
+			return protoreflect.ValueOfEnum(protoreflect.EnumNumber(i)), true
+		}
 	}
 	names := make([]string, values.Len())
 	for i := range values.Len() {
@@ -131,73 +203,70 @@ func kindWord(fd protoreflect.FieldDescriptor) string {
 	return fd.Kind().String()
 }
 
-// numberLike reports whether a scalar with this tag may stand for a number:
-// plain numbers, and strings, since the JSON mapping accepts quoted numbers.
-func numberLike(tag string) bool {
-	return tag == "!!int" || tag == "!!float" || tag == "!!str"
-}
-
-func parseInt(tag, s string, bits int) (int64, bool) {
-	if !numberLike(tag) {
+// parseInt reads an integer as protobuf's ParseIntInner (parser.cc) does: a
+// JSON number, or a string of decimal digits (absl::SimpleAtoi, no blanks),
+// either of them also an integral float such as 1e3 (ParseFloatStringAsInt).
+func parseInt(v envoyScalar, bits int) (int64, bool) {
+	if !numeric(v) {
 		return 0, false
 	}
-	if i, err := strconv.ParseInt(stripBase(s), baseOf(s), bits); err == nil {
+	if i, err := strconv.ParseInt(v.text, 10, bits); err == nil {
 		return i, true
 	}
-	// The JSON mapping accepts integral floats such as 1e3.
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := strconv.ParseFloat(v.text, 64)
 	if err != nil || f != math.Trunc(f) || f < -math.Ldexp(1, bits-1) || f >= math.Ldexp(1, bits-1) {
 		return 0, false
 	}
 	return int64(f), true
 }
 
-func parseUint(tag, s string, bits int) (uint64, bool) {
-	if !numberLike(tag) {
+func parseUint(v envoyScalar, bits int) (uint64, bool) {
+	if !numeric(v) {
 		return 0, false
 	}
-	if u, err := strconv.ParseUint(stripBase(s), baseOf(s), bits); err == nil {
+	if u, err := strconv.ParseUint(strings.TrimPrefix(v.text, "+"), 10, bits); err == nil {
 		return u, true
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := strconv.ParseFloat(v.text, 64)
 	if err != nil || f != math.Trunc(f) || f < 0 || f >= math.Ldexp(1, bits) {
 		return 0, false
 	}
 	return uint64(f), true
 }
 
-// baseOf and stripBase read YAML 1.2's 0x and 0o prefixes; a leading zero
-// alone does not mean octal in YAML 1.2.
-func baseOf(s string) int {
-	switch {
-	case strings.HasPrefix(s, "0x"):
-		return 16
-	case strings.HasPrefix(s, "0o"):
-		return 8
+// numeric reports whether v may stand for a number: a JSON number, or a
+// string without blanks (the JSON mapping accepts quoted numbers; protobuf
+// refuses blanks inside them, "non-number characters in quoted number").
+func numeric(v envoyScalar) bool {
+	switch v.kind {
+	case jsonNumber:
+		return true
+	case jsonString:
+		return v.text != "" && strings.IndexFunc(v.text, unicode.IsSpace) < 0 &&
+			!strings.ContainsAny(v.text, "_xXpP") && !strings.EqualFold(strings.TrimLeft(v.text, "+-"), "inf") &&
+			!strings.EqualFold(strings.TrimLeft(v.text, "+-"), "infinity") && !strings.EqualFold(v.text, "nan")
 	}
-	return 10
+	return false
 }
 
-func stripBase(s string) string {
-	if baseOf(s) != 10 {
-		return s[2:]
+// parseFloat reads a float or double: a JSON number, a numeric string, or
+// the strings "NaN", "Infinity" and "-Infinity" of the JSON mapping (which is
+// what parseYamlNode makes of YAML's .nan and .inf).
+func parseFloat(v envoyScalar) (float64, bool) {
+	if v.kind == jsonString {
+		switch v.text {
+		case "Infinity":
+			return math.Inf(1), true
+		case "-Infinity":
+			return math.Inf(-1), true
+		case "NaN":
+			return math.NaN(), true
+		}
 	}
-	return s
-}
-
-func parseFloat(tag, s string) (float64, bool) {
-	if !numberLike(tag) {
+	if !numeric(v) {
 		return 0, false
 	}
-	switch s {
-	case ".inf", ".Inf", ".INF", "+.inf", "Infinity":
-		return math.Inf(1), true
-	case "-.inf", "-.Inf", "-.INF", "-Infinity":
-		return math.Inf(-1), true
-	case ".nan", ".NaN", ".NAN", "NaN":
-		return math.NaN(), true
-	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := strconv.ParseFloat(v.text, 64)
 	return f, err == nil
 }
 
@@ -223,6 +292,30 @@ func isWellKnown(name protoreflect.FullName) bool {
 		return true
 	}
 	return false
+}
+
+// hasObjectForm lists the well-known types protobuf's legacy JSON parser also
+// reads as a plain object of their fields (parser.cc, ParseMessage).
+func hasObjectForm(name protoreflect.FullName) bool {
+	switch name {
+	case "google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.Empty":
+		return false
+	}
+	return true
+}
+
+func canonicalForm(name protoreflect.FullName) string {
+	switch name {
+	case "google.protobuf.Duration":
+		return `a string such as "1.5s"`
+	case "google.protobuf.Timestamp":
+		return `an RFC 3339 string such as "2026-01-01T00:00:00Z"`
+	case "google.protobuf.FieldMask":
+		return `a string of comma-separated paths`
+	case "google.protobuf.ListValue":
+		return "a list"
+	}
+	return "the bare value"
 }
 
 var protoErrNoise = regexp.MustCompile(`^proto:[\s\x{00a0}]*|\(line \d+:\d+\):[\s\x{00a0}]*`)
@@ -275,38 +368,18 @@ func (d *decoder) nodeJSON(buf *bytes.Buffer, n *yaml.Node) {
 	}
 }
 
+// writeScalarJSON writes n as the JSON Envoy would make of it (typeScalar).
 func writeScalarJSON(buf *bytes.Buffer, n *yaml.Node) {
-	switch n.ShortTag() {
-	case "!!null":
+	v := typeScalar(n)
+	switch v.kind {
+	case jsonNull:
 		buf.WriteString("null")
-	case "!!bool":
-		if b, err := strconv.ParseBool(n.Value); err == nil {
-			buf.WriteString(strconv.FormatBool(b))
-			return
-		}
-		writeJSONString(buf, n.Value)
-	case "!!int":
-		if i, err := strconv.ParseInt(stripBase(n.Value), baseOf(n.Value), 64); err == nil {
-			buf.WriteString(strconv.FormatInt(i, 10))
-			return
-		}
-		writeJSONString(buf, n.Value)
-	case "!!float":
-		f, ok := parseFloat("!!float", n.Value)
-		switch {
-		case ok && math.IsInf(f, 1):
-			buf.WriteString(`"Infinity"`)
-		case ok && math.IsInf(f, -1):
-			buf.WriteString(`"-Infinity"`)
-		case ok && math.IsNaN(f):
-			buf.WriteString(`"NaN"`)
-		case ok:
-			buf.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
-		default:
-			writeJSONString(buf, n.Value)
-		}
+	case jsonBool:
+		buf.WriteString(strconv.FormatBool(v.b))
+	case jsonNumber:
+		buf.WriteString(v.text)
 	default:
-		writeJSONString(buf, n.Value)
+		writeJSONString(buf, v.text)
 	}
 }
 

@@ -70,6 +70,9 @@ func (d *decoder) reportPGV(entry *decodedMessage, pe pgvError) {
 	} else if oo := findOneofByGoName(desc, goName); oo != nil {
 		name = oo.Name()
 	}
+	if entry.failed[name] {
+		return // the field's own decoding error says it already
+	}
 	path := joinPath(entry.path, string(name))
 	label := string(name)
 	if hasIndex {

@@ -1,0 +1,151 @@
+package bootstrap
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"gopkg.in/yaml.v3"
+)
+
+// Mappings and lists as Envoy sees them: the entries of a mapping after
+// merge keys, !ignore and duplicate keys, and the elements of a list after
+// protobuf's legacy leniencies.
+
+// pair is one key/value of a mapping after merge keys (<<) are expanded.
+type pair struct{ key, value *yaml.Node }
+
+// pairs lists a mapping's entries with `<<` merges expanded; explicit keys
+// come after merged ones so that they win, as YAML specifies.
+func (d *decoder) pairs(n *yaml.Node) []pair {
+	var merged, explicit []pair
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Tag == "!ignore" {
+			// parseYamlNode (yaml_utility.cc:106) leaves out of the Struct every
+			// mapping entry whose key is tagged !ignore, at any depth; anchors
+			// under it still serve aliases elsewhere.
+			continue
+		}
+		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge" {
+			v = d.resolve(v)
+			sources := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				sources = v.Content
+			}
+			for _, s := range sources {
+				if s = d.resolve(s); s.Kind == yaml.MappingNode && !d.over {
+					merged = append(merged, d.pairs(s)...)
+				}
+			}
+			continue
+		}
+		explicit = append(explicit, pair{k, v})
+	}
+	explicit = d.lastWins(explicit)
+	if len(merged) == 0 {
+		return explicit
+	}
+	overridden := make(map[string]bool, len(explicit))
+	for _, p := range explicit {
+		overridden[p.key.Value] = true
+	}
+	out := make([]pair, 0, len(merged)+len(explicit))
+	seen := make(map[string]bool)
+	// Later merge sources do not override earlier ones (YAML merge rules).
+	for _, p := range merged {
+		if !overridden[p.key.Value] && !seen[p.key.Value] {
+			seen[p.key.Value] = true
+			out = append(out, p)
+		}
+	}
+	return append(out, explicit...)
+}
+
+// lastWins drops all but the last of keys given twice, warning at each
+// earlier one: yaml-cpp keeps every entry, but parseYamlNode assigns them one
+// by one into a Struct's map (yaml_utility.cc:107), so the last wins.
+func (d *decoder) lastWins(ps []pair) []pair {
+	if len(ps) < 2 || !hasDuplicateKey(ps) {
+		return ps
+	}
+	last := make(map[string]int, len(ps))
+	for i, p := range ps {
+		last[p.key.Value] = i
+	}
+	out := make([]pair, 0, len(last))
+	for i, p := range ps {
+		j := last[p.key.Value]
+		if j == i {
+			out = append(out, p)
+			continue
+		}
+		if !d.dupWarned[p.key] {
+			d.dupWarned[p.key] = true
+			d.report(SeverityWarning, p.key, "", "duplicate key %q: Envoy uses the one at line %d", p.key.Value, ps[j].key.Line)
+		}
+	}
+	return out
+}
+
+// hasDuplicateKey is the cheap test lastWins runs on every mapping: most
+// are small, where comparing pairs costs less than building a map.
+func hasDuplicateKey(ps []pair) bool {
+	if len(ps) > 16 {
+		seen := make(map[string]bool, len(ps))
+		for _, p := range ps {
+			if seen[p.key.Value] {
+				return true
+			}
+			seen[p.key.Value] = true
+		}
+		return false
+	}
+	for i := 1; i < len(ps); i++ {
+		for j := 0; j < i; j++ {
+			if ps[i].key.Value == ps[j].key.Value {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// appendElements decodes list elements into list, with two leniencies of
+// protobuf's legacy parser (parser.cc:666 and :683 at protobuf e712d276): a null element is the
+// element type's default (EmitNull), and a list inside the list is flattened
+// into it, except where the elements are google.protobuf.Value or ListValue.
+func (d *decoder) appendElements(list protoreflect.List, fd protoreflect.FieldDescriptor, elements []*yaml.Node, path string, entry *decodedMessage, next *int) {
+	msgName := protoreflect.FullName("")
+	if fd.Message() != nil {
+		msgName = fd.Message().FullName()
+	}
+	for _, raw := range elements {
+		el := d.resolve(raw)
+		if d.over {
+			return
+		}
+		elPath := fmt.Sprintf("%s[%d]", path, *next)
+		if el.Kind == yaml.SequenceNode && msgName != "google.protobuf.Value" && msgName != "google.protobuf.ListValue" {
+			d.note(el, elPath, "%s: a list inside the list; Envoy flattens it (protobuf's legacy JSON parsing)", fd.Name())
+			d.appendElements(list, fd, el.Content, path, entry, next)
+			continue
+		}
+		*next++
+		if isNull(el) && msgName != "google.protobuf.Value" {
+			d.note(el, elPath, "%s: null in a list; Envoy reads it as a default element (protobuf's legacy JSON parsing)", fd.Name())
+			list.Append(list.NewElement())
+			if fd.Message() != nil {
+				// The empty element is validated like any other.
+				d.record(list.Get(list.Len()-1).Message(), elPath, el, entry)
+			}
+			continue
+		}
+		if fd.Message() != nil {
+			elem := list.NewElement()
+			d.decodeMessage(el, elem.Message(), elPath, el, entry)
+			list.Append(elem)
+		} else if val, ok := d.scalar(fd, el, elPath); ok {
+			list.Append(val)
+		}
+	}
+}
