@@ -130,12 +130,20 @@ func (g *globalFlags) start(cmd *cobra.Command, flagKeys map[string]string) (con
 // command finish what it does; from then on the signals have their default
 // effect again, so a second Ctrl-C ends a command that is stuck.
 func interruptContext(parent context.Context) (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-ctx.Done()
-		stop()
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+		}
+		// Released before ctx ends, so that whoever sees ctx end can count
+		// on the next signal having its default effect.
+		signal.Stop(sigs)
+		cancel()
 	}()
-	return ctx, stop
+	return ctx, cancel
 }
 
 func (g *globalFlags) printer(cmd *cobra.Command, format string) (*report.Printer, error) {
