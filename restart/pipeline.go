@@ -19,6 +19,10 @@ const (
 	ResultInvalid = "invalid" // the config was rejected before any signal
 	ResultFailed  = "failed"  // signalled, but Envoy did not take the config (or could not be reached)
 	ResultDryRun  = "dry-run" // valid; no signal sent by request
+	// ResultStale: valid, but Envoy would not run the saved bytes (a
+	// single-file bind mount that kept the old file, a bootstrap not mounted
+	// from here); not signalled before, or found after LIVE by /config_dump.
+	ResultStale = "stale"
 )
 
 // Event is one reload attempt. Its JSON form (one object per attempt, with
@@ -32,6 +36,7 @@ type Event struct {
 	// Phase durations in milliseconds, present where the phase ran.
 	ValidateMs      *float64 `json:"validate_ms,omitempty"`
 	EnvoyValidateMs *float64 `json:"envoy_validate_ms,omitempty"`
+	ReachMs         *float64 `json:"reach_ms,omitempty"`
 	SignalMs        *float64 `json:"signal_ms,omitempty"`
 	ConfirmMs       *float64 `json:"confirm_ms,omitempty"`
 	TotalMs         float64  `json:"total_ms"`
