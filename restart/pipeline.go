@@ -39,6 +39,7 @@ type Event struct {
 	ReachMs         *float64 `json:"reach_ms,omitempty"`
 	SignalMs        *float64 `json:"signal_ms,omitempty"`
 	ConfirmMs       *float64 `json:"confirm_ms,omitempty"`
+	LoadedMs        *float64 `json:"loaded_ms,omitempty"`
 	TotalMs         float64  `json:"total_ms"`
 	// PreviousEpoch and Epoch are the restart epochs before and after.
 	PreviousEpoch *uint32 `json:"previous_epoch,omitempty"`
@@ -55,6 +56,9 @@ type Event struct {
 	// Changes are the clusters, listeners and routes this reload added (+),
 	// removed (-) or modified (~), e.g. "+cluster backend-v2".
 	Changes []string `json:"changes,omitempty"`
+	// StaleFields are the bootstrap's fields in which the config Envoy
+	// loaded (/config_dump) differs from the saved one (result "stale").
+	StaleFields []string `json:"stale_fields,omitempty"`
 
 	// Bootstrap is the validated config, for callers; not serialised.
 	Bootstrap *bootstrap.Result `json:"-"`

@@ -184,6 +184,9 @@ func (h *HotRestart) Reload(ctx context.Context, ev *Event) {
 				ev.Warnings = append(ev.Warnings, w)
 			}
 		}
+		if ev.Bootstrap != nil && ev.Bootstrap.Bootstrap != nil {
+			h.verifyLoaded(ctx, ev, info)
+		}
 		return
 	}
 	if ctx.Err() != nil {

@@ -75,6 +75,7 @@ func newReloadSetup(ctx context.Context, s config.Settings) (*reloadSetup, error
 		Signal:        sig,
 		Confirmer:     &restart.Confirmer{Admin: admin, Interval: s.Confirm.Interval, Timeout: s.Confirm.Timeout},
 		EnvoyValidate: s.EnvoyValidate(),
+		HostPath:      setup.hostPath,
 	}
 	return setup, nil
 }

@@ -88,7 +88,7 @@ func phaseList(ev restart.Event) string {
 		ms   *float64
 	}{
 		{"validate", ev.ValidateMs}, {"envoy validate", ev.EnvoyValidateMs},
-		{"reach", ev.ReachMs}, {"signal", ev.SignalMs}, {"confirm", ev.ConfirmMs},
+		{"reach", ev.ReachMs}, {"signal", ev.SignalMs}, {"confirm", ev.ConfirmMs}, {"loaded", ev.LoadedMs},
 	} {
 		if ph.ms != nil {
 			parts = append(parts, ph.name+" "+formatMs(*ph.ms))

@@ -37,6 +37,7 @@ func (s *server) bindAdmin() error {
 func (s *server) adminMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/server_info", s.serverInfo)
+	mux.HandleFunc("/config_dump", s.configDump)
 	mux.HandleFunc("/ready", func(w http.ResponseWriter, _ *http.Request) {
 		state := adminv3.ServerInfo_State(s.state.Load())
 		if state != adminv3.ServerInfo_LIVE {

@@ -35,8 +35,10 @@ import (
 // hotRestartVersion is what Envoy 1.3x reports.
 const hotRestartVersion = "11.104"
 
-// Version is the build string /server_info reports.
-const Version = "0000000000000000000000000000000000000000/1.37.2-standin/Clean/RELEASE/BoringSSL"
+// Version is the build string /server_info reports: the Envoy release whose
+// API the project validates against (go-control-plane envoy v1.40.0 is
+// generated from Envoy 1.40's protos; see go.mod).
+const Version = "0000000000000000000000000000000000000000/1.40.0-standin/Clean/RELEASE/BoringSSL"
 
 type server struct {
 	opts  options
