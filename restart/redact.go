@@ -7,7 +7,6 @@ import (
 	"github.com/cncf/xds/go/udpa/annotations"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
@@ -116,32 +115,24 @@ func diffMessages(a, b protoreflect.Message, prefix string, max int) []string {
 			}
 		case fd.Message() != nil && !fd.IsList() && !fd.IsMap() && a.Has(fd) && b.Has(fd):
 			out = append(out, diffMessages(av.Message(), bv.Message(), path, max-len(out))...)
-		case !equalField(fd, av, bv):
+		case !equalField(fd, a, b):
 			out = append(out, path)
 		}
 	}
 	return slices.Clip(out)
 }
 
-// equalField compares one field's values through proto.Equal on a message
-// holding just that field, which handles lists, maps and scalars alike.
-func equalField(fd protoreflect.FieldDescriptor, a, b protoreflect.Value) bool {
-	ma := dynamicWith(fd, a)
-	mb := dynamicWith(fd, b)
-	return proto.Equal(ma, mb)
+// equalField compares one field of a and b through proto.Equal on
+// messages holding just that field, which handles lists, maps and scalars
+// alike.
+func equalField(fd protoreflect.FieldDescriptor, a, b protoreflect.Message) bool {
+	return proto.Equal(onlyField(fd, a), onlyField(fd, b))
 }
 
-func dynamicWith(fd protoreflect.FieldDescriptor, v protoreflect.Value) proto.Message {
-	m := fd.ContainingMessage()
-	mt, err := protoregistryFind(m.FullName())
-	if err != nil {
-		return nil
+func onlyField(fd protoreflect.FieldDescriptor, m protoreflect.Message) proto.Message {
+	out := m.New()
+	if m.Has(fd) {
+		out.Set(fd, m.Get(fd))
 	}
-	msg := mt.New()
-	msg.Set(fd, v)
-	return msg.Interface()
-}
-
-func protoregistryFind(name protoreflect.FullName) (protoreflect.MessageType, error) {
-	return protoregistry.GlobalTypes.FindMessageByName(name)
+	return out.Interface()
 }
