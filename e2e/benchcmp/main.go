@@ -327,7 +327,7 @@ func printReport(r results) {
 		}
 		fmt.Printf("\nenvoy-reloader overhead beyond debounce (%s) and the stand-in's own start: median %.1f ms (%.1f ms without the container's `envoy --mode validate`).\n",
 			debounce, rs.ReloaderOverhead, rs.ReloaderNoEnvoyVal)
-		keys := []string{"validate_ms", "envoy_validate_ms", "signal_ms", "confirm_ms", "total_ms"}
+		keys := []string{"validate_ms", "envoy_validate_ms", "reach_ms", "signal_ms", "confirm_ms", "loaded_ms", "total_ms"}
 		var parts []string
 		for _, k := range keys {
 			parts = append(parts, fmt.Sprintf("%s %.1f", k, rs.ReloaderPhases[k]))

@@ -2,6 +2,7 @@ package standin
 
 import (
 	"net/http"
+	"time"
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
@@ -20,7 +21,18 @@ import (
 // epoch loaded — with the node completed as Envoy completes it from its
 // build, and sensitive fields printed "[redacted]" as Envoy prints them.
 func (s *server) configDump(w http.ResponseWriter, _ *http.Request) {
-	b := proto.Clone(s.boot).(*bootstrapv3.Bootstrap)
+	out, err := ConfigDumpJSON(s.boot, s.start)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(out)
+}
+
+// ConfigDumpJSON is /config_dump for a loaded bootstrap, as Envoy writes it.
+func ConfigDumpJSON(boot *bootstrapv3.Bootstrap, loaded time.Time) ([]byte, error) {
+	b := proto.Clone(boot).(*bootstrapv3.Bootstrap)
 	if b.Node == nil {
 		b.Node = &corev3.Node{}
 	}
@@ -29,16 +41,9 @@ func (s *server) configDump(w http.ResponseWriter, _ *http.Request) {
 		Version: &typev3.SemanticVersion{MajorNumber: 1, MinorNumber: 40},
 	}}
 	restart.Redact(b)
-	bd, err := anypb.New(&adminv3.BootstrapConfigDump{Bootstrap: b, LastUpdated: timestamppb.New(s.start)})
+	bd, err := anypb.New(&adminv3.BootstrapConfigDump{Bootstrap: b, LastUpdated: timestamppb.New(loaded)})
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
+		return nil, err
 	}
-	out, err := protojson.MarshalOptions{UseProtoNames: true, Indent: " "}.Marshal(&adminv3.ConfigDump{Configs: []*anypb.Any{bd}})
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(out)
+	return protojson.MarshalOptions{UseProtoNames: true, Indent: " "}.Marshal(&adminv3.ConfigDump{Configs: []*anypb.Any{bd}})
 }
