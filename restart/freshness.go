@@ -177,7 +177,7 @@ func (f *freshness) check(w WantFile) verdict {
 		m, mounted = mountOf(f.mounts, envoyPath)
 	}
 	if f.procRoot != "" {
-		data, err := os.ReadFile(filepath.Join(f.procRoot, envoyPath))
+		data, err := readInRoot(f.procRoot, envoyPath)
 		switch {
 		case err == nil && sha256.Sum256(data) == w.Digest:
 			return verdict{}

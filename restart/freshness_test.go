@@ -151,3 +151,20 @@ func TestLocalInit(t *testing.T) {
 		t.Fatal("a process that is not the container's init must not count")
 	}
 }
+
+// TestFreshnessAbsoluteSymlinkResolvesInTheContainer: a bootstrap that is
+// an absolute symlink inside the container is read where the container
+// resolves it, not on this machine's root.
+func TestFreshnessAbsoluteSymlinkResolvesInTheContainer(t *testing.T) {
+	f := newFake(t)
+	host := filepath.Join(f.host, "envoy.yaml")
+	write(t, host, "v2")
+	write(t, filepath.Join(f.root, "etc/envoy/real.yaml"), "v2")
+	if err := os.Symlink("/etc/envoy/real.yaml", filepath.Join(f.root, "etc/envoy/envoy.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	fr := &freshness{target: "container c", mounts: []bindMount{{Source: f.host, Destination: "/etc/envoy"}}, procRoot: f.root}
+	if v := fr.check(want(host, "v2")); v.stale != nil || v.unverified != "" {
+		t.Fatalf("the symlink must resolve inside the container's root: %+v", v)
+	}
+}
