@@ -224,6 +224,19 @@ func writeFile(t *testing.T, path, content string) {
 type reloader struct {
 	cmd    *exec.Cmd
 	events chan map[string]any
+	// seen are the events wait has read, the ones it skipped included.
+	seen []map[string]any
+}
+
+// saw returns the events seen so far whose "event" is event.
+func (r *reloader) saw(event string) []map[string]any {
+	var out []map[string]any
+	for _, m := range r.seen {
+		if m["event"] == event {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // startReloader runs `envoy-reloader watch` on c, with more reloader.yaml
@@ -279,6 +292,7 @@ func (r *reloader) wait(t *testing.T, event string) map[string]any {
 			if !ok {
 				t.Fatalf("the reloader exited before a %q event", event)
 			}
+			r.seen = append(r.seen, m)
 			if m["event"] == event {
 				return m
 			}

@@ -146,6 +146,13 @@ func TestSingleFileMountInPlaceSaveIsConfirmed(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
 	c := runMounted(t, dir, []string{filepath.Join(dir, "envoy.yaml") + ":/etc/envoy/envoy.yaml"}, nil, false)
 	r := startReloader(t, c, "")
+	// Warned once at start, by watch and by status.
+	if w := r.saw("mount_warning"); len(w) != 1 || !strings.Contains(w[0]["message"].(string), "single-file bind mount") {
+		t.Errorf("watch's start warnings: %v", w)
+	}
+	if code, out := runReloaderOnce(t, dir, "status"); code != 0 || strings.Count(out, "single-file bind mount") != 1 || !strings.Contains(out, "-v ./envoy:/etc/envoy") {
+		t.Errorf("status: exit %d:\n%s", code, out)
+	}
 	saved := httpConfig("v2\n", "")
 	saveInPlace(t, c.config, saved)
 	assertConfirmed(t, c, r.wait(t, "reload"), 1, saved, "v2\n")
@@ -175,6 +182,9 @@ func TestDirectoryMountRenameSaveIsConfirmed(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
 	c := runMounted(t, dir, []string{dir + ":/etc/envoy"}, nil, false)
 	r := startReloader(t, c, "")
+	if w := r.saw("mount_warning"); len(w) != 0 {
+		t.Errorf("a directory mount is no trap: %v", w)
+	}
 	for epoch, body := range []string{"v2\n", "v3\n"} {
 		saved := httpConfig(body, "")
 		saveRenaming(t, c.config, saved)
@@ -263,4 +273,24 @@ func TestOtherConfigFileIsRefusedAtStart(t *testing.T) {
 	c := runMounted(t, dir, []string{dir + ":/etc/envoy"}, []string{"/usr/local/bin/envoy", "-c", "/etc/envoy/other.yaml",
 		"--restart-epoch", "{{epoch}}", "--drain-time-s", "5", "--parent-shutdown-time-s", "10"}, false)
 	assertRefusedAtStart(t, c, "/etc/envoy/other.yaml")
+}
+
+// TestInitWarnsOfASingleFileMount: init writes the warning into
+// reloader.yaml as a comment, with the directory mount to use instead.
+func TestInitWarnsOfASingleFileMount(t *testing.T) {
+	requireDocker(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
+	c := runMounted(t, dir, []string{filepath.Join(dir, "envoy.yaml") + ":/etc/envoy/envoy.yaml"}, nil, false)
+	project := t.TempDir()
+	if code, out := runReloaderOnce(t, project, "init", "--container", c.name); code != 0 {
+		t.Fatalf("init: exit %d\n%s", code, out)
+	}
+	b, err := os.ReadFile(filepath.Join(project, "reloader.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "# warning: the bootstrap is a single-file bind mount") || !strings.Contains(string(b), "-v ./envoy:/etc/envoy") {
+		t.Fatalf("reloader.yaml:\n%s", b)
+	}
 }
