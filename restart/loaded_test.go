@@ -27,6 +27,20 @@ func TestLoadedElsewhereIsStale(t *testing.T) {
 	}
 }
 
+// TestConfigYAMLOverlayIsNotADifference: Envoy started with --config-yaml
+// runs the file merged with it; the proof merges it too and confirms.
+func TestConfigYAMLOverlayIsNotADifference(t *testing.T) {
+	e := startLocalEnvoy(t, "--config-yaml", "stats_flush_interval: 7s")
+	p := &Pipeline{Bootstrap: e.config, Reloader: &HotRestart{
+		Target: &Process{PID: e.restarter.PID()}, Signal: syscall.SIGHUP, Confirmer: e.confirmer(),
+	}}
+	writeFile(t, e.config, envoytest.Config(e.adminPort, "edited", e.listenerPort))
+	ev := p.Run(context.Background(), []string{e.config})
+	if ev.Result != ResultOK || ev.LoadedMs == nil || len(ev.Warnings) != 0 {
+		t.Fatalf("reload: %+v", ev)
+	}
+}
+
 func load(t *testing.T, text string) *bootstrap.Result {
 	t.Helper()
 	res := bootstrap.Load("envoy.yaml", []byte(text), bootstrap.Options{})

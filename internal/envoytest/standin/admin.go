@@ -105,6 +105,7 @@ func (s *server) serverInfo(w http.ResponseWriter, _ *http.Request) {
 			BaseId:                uint64(o.baseID),
 			Concurrency:           uint32(o.concurrency),
 			ConfigPath:            o.configPath,
+			ConfigYaml:            o.configYAML,
 			LocalAddressIpVersion: adminv3.CommandLineOptions_v4,
 			LogLevel:              o.logLevel,
 			LogFormat:             "[%Y-%m-%d %T.%e][%t][%l][%n] [%g:%#] %v",

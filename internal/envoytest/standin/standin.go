@@ -28,6 +28,7 @@ import (
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 )
@@ -155,6 +156,14 @@ func (s *server) load() (*bootstrap.Result, string) {
 		if d.Severity == bootstrap.SeverityError && !d.Semantic {
 			return nil, fmt.Sprintf("Protobuf message (type envoy.config.bootstrap.v3.Bootstrap reason INVALID_ARGUMENT:%s) is invalid", d.Message)
 		}
+	}
+	if s.opts.configYAML != "" {
+		// Envoy merges --config-yaml over the file (MergeFrom: lists append).
+		overlay := bootstrap.Load("--config-yaml", []byte(s.opts.configYAML), bootstrap.Options{})
+		if !overlay.Valid() {
+			return nil, fmt.Sprintf("--config-yaml is invalid: %v", overlay.Diagnostics)
+		}
+		proto.Merge(res.Bootstrap, overlay.Bootstrap)
 	}
 	return res, ""
 }
