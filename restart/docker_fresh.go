@@ -8,6 +8,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 )
@@ -44,6 +45,9 @@ func (d *Docker) freshnessOf(info container.InspectResponse) *freshness {
 	if localInit(info) {
 		f.procRoot = fmt.Sprintf("/proc/%d/root", info.State.Pid)
 		f.seen = d.inodesOf(info)
+		if info.State != nil {
+			f.started, _ = time.Parse(time.RFC3339Nano, info.State.StartedAt)
+		}
 	}
 	return f
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Before the signal, the reloader establishes that Envoy in the target will
@@ -26,10 +27,10 @@ import (
 //     that differs is proof. It needs the Engine on this machine, in this
 //     PID namespace, and the right to read that process's root (root, or
 //     the container running as our own user). Preferred whenever it works.
-//  2. The inode of a single-file mount's host file, against the one it had
-//     when this reloader first saw the container instance: a bind mount
-//     never follows a rename, so a host file with another inode than the one
-//     mounted is not what the container reads. Only trusted where the Engine
+//  2. The host file of a single-file mount: created (statx btime) after
+//     the container started, or with another inode than when this reloader
+//     first saw the container instance. A bind mount never follows a
+//     rename, so such a file is not what the container reads. Only trusted where the Engine
 //     is known to run on this machine (its init process is visible here):
 //     Docker Desktop shares files into a VM through its own file system,
 //     where inodes mean something else.
@@ -160,6 +161,8 @@ type freshness struct {
 	// seen are the single-file mounts' host inodes when this instance was
 	// first seen.
 	seen map[string]fileID
+	// started is when the container instance started (zero: unknown).
+	started time.Time
 }
 
 // check decides for one file. Direct reads come first; the inode is the
@@ -204,6 +207,15 @@ func (f *freshness) check(w WantFile) verdict {
 	}
 	if f.seen == nil {
 		return verdict{unverified: fmt.Sprintf("cannot read %s inside %s, and Docker's files are not on this machine", envoyPath, f.target)}
+	}
+	// A host file created after the container started cannot be the one
+	// its mount holds: the mount was made at the start, before it existed.
+	// This holds even for a change made before this reloader first saw the
+	// container (a one-shot `restart`).
+	if born, ok := birthTime(m.Source); ok && !f.started.IsZero() && born.After(f.started) {
+		return verdict{stale: &StaleError{Target: f.target, EnvoyPath: envoyPath, HostPath: w.HostPath, Mount: m.spec(),
+			Evidence: fmt.Sprintf("the host file was created at %s, after the container started at %s",
+				born.UTC().Format(time.RFC3339Nano), f.started.UTC().Format(time.RFC3339Nano))}}
 	}
 	was, ok := f.seen[m.Source]
 	now, okNow := statID(m.Source)

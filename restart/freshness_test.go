@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 )
@@ -166,5 +167,31 @@ func TestFreshnessAbsoluteSymlinkResolvesInTheContainer(t *testing.T) {
 	fr := &freshness{target: "container c", mounts: []bindMount{{Source: f.host, Destination: "/etc/envoy"}}, procRoot: f.root}
 	if v := fr.check(want(host, "v2")); v.stale != nil || v.unverified != "" {
 		t.Fatalf("the symlink must resolve inside the container's root: %+v", v)
+	}
+}
+
+// TestFreshnessBirthTime: a single-file mount's host file created after
+// the container started is stale even with no record of the old inode (a
+// one-shot restart after a rename save); one created before is not.
+func TestFreshnessBirthTime(t *testing.T) {
+	f := newFake(t)
+	host := filepath.Join(f.host, "envoy.yaml")
+	write(t, host, "v1")
+	if _, ok := birthTime(host); !ok {
+		t.Skip("this file system does not record birth times")
+	}
+	mounts := []bindMount{{Source: host, Destination: "/etc/envoy/envoy.yaml"}}
+	started, _ := birthTime(host)
+	fr := &freshness{target: "container c", mounts: mounts, seen: map[string]fileID{}, started: started}
+	if v := fr.check(want(host, "v1")); v.stale != nil {
+		t.Fatalf("a file as old as the container: %v", v.stale)
+	}
+	// File times come from the kernel's coarse clock, which ticks every few
+	// milliseconds; there is no event to wait for.
+	time.Sleep(20 * time.Millisecond)
+	renameSave(t, host, "v2")
+	v := fr.check(want(host, "v2"))
+	if v.stale == nil || !strings.Contains(v.stale.Evidence, "after the container started") {
+		t.Fatalf("a file created after the container started: %+v", v)
 	}
 }
