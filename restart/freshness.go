@@ -178,6 +178,18 @@ func (f *freshness) check(w WantFile) verdict {
 		}
 	} else {
 		m, mounted = mountOf(f.mounts, envoyPath)
+		if mounted && absPath(hostOf(m, envoyPath)) != absPath(w.HostPath) {
+			if !w.Bootstrap {
+				return verdict{} // another file than the one saved here
+			}
+			return verdict{stale: &StaleError{Target: f.target, EnvoyPath: envoyPath, HostPath: w.HostPath,
+				Evidence: "it is mounted from " + hostOf(m, envoyPath)}}
+		}
+		if !mounted && !w.Bootstrap {
+			// A file of the image (a CA bundle at the same path as here,
+			// say): nothing saved here can reach it, nor is meant to.
+			return verdict{}
+		}
 	}
 	if f.procRoot != "" {
 		data, err := readInRoot(f.procRoot, envoyPath)
@@ -251,4 +263,9 @@ func recordInodes(mounts []bindMount) map[string]fileID {
 func sameAsHostNow(host string, data []byte) bool {
 	now, err := os.ReadFile(host)
 	return err == nil && sha256.Sum256(now) == sha256.Sum256(data)
+}
+
+// hostOf is where the file the container sees at envoyPath, through m, is here.
+func hostOf(m bindMount, envoyPath string) string {
+	return filepath.Join(filepath.Clean(m.Source), strings.TrimPrefix(envoyPath, filepath.Clean(m.Destination)))
 }

@@ -195,3 +195,20 @@ func TestFreshnessBirthTime(t *testing.T) {
 		t.Fatalf("a file created after the container started: %+v", v)
 	}
 }
+
+// TestFreshnessImageFilesAreNotChecked: a referenced file that is not
+// mounted from here (a CA bundle at the same path in the image and here)
+// is not what the user saves: never stale.
+func TestFreshnessImageFilesAreNotChecked(t *testing.T) {
+	f := newFake(t)
+	host := filepath.Join(f.host, "ca.pem")
+	write(t, host, "this machine's bundle")
+	if err := os.MkdirAll(filepath.Join(f.root, "certs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(f.root, "certs/ca.pem"), "the image's bundle")
+	fr := &freshness{target: "container c", mounts: []bindMount{{Source: f.host + "/other", Destination: "/etc/envoy"}}, procRoot: f.root}
+	if v := fr.check(WantFile{HostPath: host, EnvoyPath: "/certs/ca.pem", Digest: sha256.Sum256([]byte("this machine's bundle"))}); v.stale != nil || v.unverified != "" {
+		t.Fatalf("a file of the image: %+v", v)
+	}
+}
