@@ -130,6 +130,11 @@ func (s *server) run() int {
 	if s.opts.initDelay > 0 {
 		time.Sleep(s.opts.initDelay) // models the time a real Envoy takes to initialize
 	}
+	// Signals are caught from before the line that says the server runs: a
+	// signal sent on seeing that line must not find the handler missing.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
 	s.state.Store(int32(adminv3.ServerInfo_LIVE))
 	s.log.info("source/server/server.cc", 988, "all dependencies initialized. starting workers")
 	s.log.info("source/server/server.cc", 1007, "starting main dispatch loop")
@@ -142,7 +147,7 @@ func (s *server) run() int {
 			_ = send(s.parent, message{Op: opTerminate}, nil)
 		})
 	}
-	return s.wait()
+	return s.wait(sigs)
 }
 
 // load runs phase 1 and returns the first error Envoy would stop at.
@@ -211,10 +216,7 @@ func (s *server) contactParent() (int, bool) {
 	return 0, true
 }
 
-func (s *server) wait() int {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
-	defer signal.Stop(sigs)
+func (s *server) wait(sigs <-chan os.Signal) int {
 	for {
 		select {
 		case code := <-s.exit:
