@@ -248,6 +248,13 @@ func startReloader(t *testing.T, c *envoyContainer, extraYAML string, env ...str
 
 func startReloaderYAML(t *testing.T, dir, targetYAML string, adminPort int, env ...string) *reloader {
 	t.Helper()
+	return startReloaderPrepared(t, dir, targetYAML, adminPort, nil, env...)
+}
+
+// startReloaderPrepared is startReloaderYAML with prep applied to the
+// command before it starts (to run it as another user).
+func startReloaderPrepared(t *testing.T, dir, targetYAML string, adminPort int, prep func(*exec.Cmd), env ...string) *reloader {
+	t.Helper()
 	writeFile(t, filepath.Join(dir, "reloader.yaml"), fmt.Sprintf(`bootstrap: envoy.yaml
 admin:
   url: http://127.0.0.1:%d
@@ -259,6 +266,9 @@ confirm:
 	r := &reloader{cmd: exec.Command(reloaderBin, "watch", "--log-format", "json"), events: make(chan map[string]any, 1000)}
 	r.cmd.Dir = dir
 	r.cmd.Env = append(os.Environ(), env...)
+	if prep != nil {
+		prep(r.cmd)
+	}
 	stdout, err := r.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
