@@ -67,3 +67,31 @@ func TestShowsWhatItRuns(t *testing.T) {
 		t.Fatalf("another body: diff %v", diff)
 	}
 }
+
+// TestExampleIngressShowsTheUpstreamBody: the example of `make dev` routes
+// its ingress to a cluster whose endpoint is its own upstream listener; the
+// stand-in answers with that listener's body, as the example promises curl.
+func TestExampleIngressShowsTheUpstreamBody(t *testing.T) {
+	example, err := os.ReadFile("../../../examples/compose/envoy/envoy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminPort, ingress, upstream := envoytest.FreePort(t), envoytest.FreePort(t), envoytest.FreePort(t)
+	text := strings.NewReplacer("port_value: 9901", "port_value: "+strconv.Itoa(adminPort),
+		"port_value: 10000", "port_value: "+strconv.Itoa(ingress), "port_value: 8080", "port_value: "+strconv.Itoa(upstream)).Replace(string(example))
+	config := filepath.Join(t.TempDir(), "envoy.yaml")
+	if err := os.WriteFile(config, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := envoytest.StartRestarter(t, envoytest.Options{ConfigPath: config})
+	r.WaitLog(t, "starting main dispatch loop", 10*time.Second)
+	resp, err := (&http.Client{Timeout: 2 * time.Second}).Get("http://127.0.0.1:" + strconv.Itoa(ingress) + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "hello from the upstream\n" {
+		t.Fatalf("ingress: %d %q", resp.StatusCode, body)
+	}
+}
