@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 )
@@ -40,8 +40,10 @@ func (d *Docker) MountCheck(ctx context.Context, watched string) (warnings []str
 				"while envoy-reloader watches %s: mount the bootstrap's directory (-v ./envoy:%s) and recreate the container",
 				ErrNotWatched, d.Describe(), cp, watched, filepath.Dir(cp))
 		}
-		host := absPath(filepath.Join(m.Source, strings.TrimPrefix(cp, filepath.Clean(m.Destination))))
-		if host != watched {
+		host := absPath(hostOf(m, cp))
+		// Only a mount whose source is a file here is evidence: Docker
+		// Desktop names sources as its VM sees them.
+		if _, statErr := os.Stat(host); statErr == nil && host != watched {
 			return nil, fmt.Errorf("%w: Envoy in %s reads %s (here %s), while envoy-reloader watches %s: set bootstrap in reloader.yaml to the file Envoy reads, or start Envoy with -c on the watched one",
 				ErrNotWatched, d.Describe(), cp, host, watched)
 		}
