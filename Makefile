@@ -57,7 +57,7 @@ staticcheck: $(STATICCHECK)
 ## side-by-side comparison of reload methods in Docker (bench-results.json).
 bench: build image-standin
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
-	$(GO) run ./e2e/benchcmp -o bench-results.json
+	$(GO) run ./e2e/benchcmp -o bench-results.json -image $(STANDIN_IMAGE)
 
 ## fuzz: fuzz the bootstrap loader, seeded with the corpus.
 fuzz:

@@ -243,6 +243,19 @@ func writeFile(t *testing.T, path, content string) {
 type reloader struct {
 	cmd    *exec.Cmd
 	events chan map[string]any
+	// seen are the events wait has read, the ones it skipped included.
+	seen []map[string]any
+}
+
+// saw returns the events seen so far whose "event" is event.
+func (r *reloader) saw(event string) []map[string]any {
+	var out []map[string]any
+	for _, m := range r.seen {
+		if m["event"] == event {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // startReloader runs `envoy-reloader watch` on c, with more reloader.yaml
@@ -253,6 +266,13 @@ func startReloader(t *testing.T, c *envoyContainer, extraYAML string, env ...str
 }
 
 func startReloaderYAML(t *testing.T, dir, targetYAML string, adminPort int, env ...string) *reloader {
+	t.Helper()
+	return startReloaderPrepared(t, dir, targetYAML, adminPort, nil, env...)
+}
+
+// startReloaderPrepared is startReloaderYAML with prep applied to the
+// command before it starts (to run it as another user).
+func startReloaderPrepared(t *testing.T, dir, targetYAML string, adminPort int, prep func(*exec.Cmd), env ...string) *reloader {
 	t.Helper()
 	writeFile(t, filepath.Join(dir, "reloader.yaml"), fmt.Sprintf(`bootstrap: envoy.yaml
 admin:
@@ -265,6 +285,9 @@ confirm:
 	r := &reloader{cmd: exec.Command(reloaderBin, "watch", "--log-format", "json"), events: make(chan map[string]any, 1000)}
 	r.cmd.Dir = dir
 	r.cmd.Env = append(os.Environ(), env...)
+	if prep != nil {
+		prep(r.cmd)
+	}
 	stdout, err := r.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -298,6 +321,7 @@ func (r *reloader) wait(t *testing.T, event string) map[string]any {
 			if !ok {
 				t.Fatalf("the reloader exited before a %q event", event)
 			}
+			r.seen = append(r.seen, m)
 			if m["event"] == event {
 				return m
 			}

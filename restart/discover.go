@@ -27,6 +27,9 @@ type Candidate struct {
 	// HostConfig where it is here, through a bind mount ("" if not mounted).
 	ConfigPath string
 	HostConfig string
+	// SingleFileMount is the bootstrap's bind mount (source:destination)
+	// when it binds the file alone, a trap for saves that rename.
+	SingleFileMount string
 	// AdminURL is the admin endpoint as published on this machine ("" when
 	// admin is not published); AdminPort is admin's port in the container.
 	AdminURL  string
@@ -111,6 +114,9 @@ func candidateOf(info container.InspectResponse, restarts bool) Candidate {
 	}
 	if host, ok := mounts.HostPath(c.ConfigPath); ok {
 		c.HostConfig = host
+		if m, ok := mountOf(bindMounts(info), c.ConfigPath); ok && m.isSingleFile() {
+			c.SingleFileMount = m.spec()
+		}
 	}
 	c.AdminPort = 9901
 	if c.HostConfig != "" {
@@ -156,6 +162,10 @@ func (c Candidate) ReloaderYAML(dir string) string {
 	switch {
 	case c.HostConfig != "":
 		fmt.Fprintf(&b, "# The bootstrap the container was started with (-c %s), here through its bind mount.\n", c.ConfigPath)
+		if c.SingleFileMount != "" {
+			src, dst, _ := strings.Cut(c.SingleFileMount, ":")
+			fmt.Fprintf(&b, "# warning: %s\n", SingleFileWarning("the bootstrap", src, dst))
+		}
 		fmt.Fprintf(&b, "bootstrap: %s\n\n", relTo(dir, c.HostConfig))
 	case c.ConfigPath != "":
 		fmt.Fprintf(&b, "# The container reads %s, which is not bind-mounted from this machine:\n", c.ConfigPath)

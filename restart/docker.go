@@ -41,6 +41,9 @@ type Docker struct {
 	// checked is the container Check found at the start of the current
 	// reload, so that validating and signalling do not look it up again.
 	checked *container.InspectResponse
+	// seen are the single-file mounts' host inodes per container instance,
+	// as first seen (see freshness.go).
+	seen map[string]map[string]fileID
 }
 
 // current is the container of this reload: the one Check found, or a new
@@ -159,6 +162,7 @@ func (d *Docker) Check(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("%s is paused", d.Describe())
 	}
 	d.checked = &info
+	d.inodesOf(info) // the first sight of an instance is the best record of what it mounted
 	return info.ID + "@" + info.State.StartedAt, nil
 }
 

@@ -171,7 +171,7 @@ func TestHotRestartOfALocalProcess(t *testing.T) {
 		if ev.Result != ResultOK || ev.Epoch == nil || *ev.Epoch != want || *ev.PreviousEpoch != want-1 {
 			t.Fatalf("reload %d: %+v", want, ev)
 		}
-		if ev.ValidateMs == nil || ev.SignalMs == nil || ev.ConfirmMs == nil || ev.EnvoyValidateMs != nil {
+		if ev.ValidateMs == nil || ev.SignalMs == nil || ev.ConfirmMs == nil || ev.LoadedMs == nil || ev.EnvoyValidateMs != nil {
 			t.Errorf("phases: %+v", ev)
 		}
 		if got := e.listenerEpoch(t); got != strconv.Itoa(int(want)) {

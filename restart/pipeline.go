@@ -19,6 +19,10 @@ const (
 	ResultInvalid = "invalid" // the config was rejected before any signal
 	ResultFailed  = "failed"  // signalled, but Envoy did not take the config (or could not be reached)
 	ResultDryRun  = "dry-run" // valid; no signal sent by request
+	// ResultStale: valid, but Envoy would not run the saved bytes (a
+	// single-file bind mount that kept the old file, a bootstrap not mounted
+	// from here); not signalled before, or found after LIVE by /config_dump.
+	ResultStale = "stale"
 )
 
 // Event is one reload attempt. Its JSON form (one object per attempt, with
@@ -32,8 +36,10 @@ type Event struct {
 	// Phase durations in milliseconds, present where the phase ran.
 	ValidateMs      *float64 `json:"validate_ms,omitempty"`
 	EnvoyValidateMs *float64 `json:"envoy_validate_ms,omitempty"`
+	ReachMs         *float64 `json:"reach_ms,omitempty"`
 	SignalMs        *float64 `json:"signal_ms,omitempty"`
 	ConfirmMs       *float64 `json:"confirm_ms,omitempty"`
+	LoadedMs        *float64 `json:"loaded_ms,omitempty"`
 	TotalMs         float64  `json:"total_ms"`
 	// PreviousEpoch and Epoch are the restart epochs before and after.
 	PreviousEpoch *uint32 `json:"previous_epoch,omitempty"`
@@ -50,6 +56,9 @@ type Event struct {
 	// Changes are the clusters, listeners and routes this reload added (+),
 	// removed (-) or modified (~), e.g. "+cluster backend-v2".
 	Changes []string `json:"changes,omitempty"`
+	// StaleFields are the bootstrap's fields in which the config Envoy
+	// loaded (/config_dump) differs from the saved one (result "stale").
+	StaleFields []string `json:"stale_fields,omitempty"`
 
 	// Bootstrap is the validated config, for callers; not serialised.
 	Bootstrap *bootstrap.Result `json:"-"`

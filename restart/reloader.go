@@ -40,6 +40,12 @@ type EnvoyValidator interface {
 	EnvoyValidate(ctx context.Context) (ok bool, output []string, err error)
 }
 
+// Reacher is a target that can tell, before the signal, whether Envoy in
+// it will read the validated bytes of files (see freshness.go).
+type Reacher interface {
+	Reach(ctx context.Context, files []WantFile) (unverified []string, err error)
+}
+
 // HotRestart reloads by signalling the hot restarter and confirming the
 // new epoch through the admin endpoint.
 type HotRestart struct {
@@ -49,8 +55,15 @@ type HotRestart struct {
 	// EnvoyValidate runs the target's `envoy --mode validate` first.
 	EnvoyValidate bool
 
+	// HostPath maps a file the bootstrap references to where it is here
+	// (nil: relative to the bootstrap's directory).
+	HostPath func(string) string
+
 	// instance is the target instance of the last confirmed epoch.
 	instance string
+	// warnedUnverified is the instance last warned about files whose
+	// freshness could not be verified: said once, not at every save.
+	warnedUnverified string
 }
 
 // failedChild matches the restarter's line for a child that did not exit
@@ -94,6 +107,24 @@ func (h *HotRestart) Reload(ctx context.Context, ev *Event) {
 		}
 		if h.instance != "" && instance != h.instance {
 			h.Confirmer.Forget() // a new Envoy: its epochs start again
+		}
+	}
+	if r, ok := h.Target.(Reacher); ok && ev.Bootstrap != nil {
+		start := time.Now()
+		unverified, err := r.Reach(ctx, h.wantFiles(ev))
+		ev.ReachMs = Millis(time.Since(start))
+		if err != nil {
+			var stale *StaleError
+			if errors.As(err, &stale) {
+				ev.Result, ev.Error, ev.Hint = ResultStale, err.Error(), staleHint
+				return
+			}
+			failBeforeSignal(err, "")
+			return
+		}
+		if len(unverified) > 0 && h.warnedUnverified != instance {
+			h.warnedUnverified = instance
+			ev.Warnings = append(ev.Warnings, "could not verify that Envoy will read the saved bytes: "+strings.Join(unverified, "; "))
 		}
 	}
 	beforeInfo, before, err := h.Confirmer.Before(ctx)
@@ -152,6 +183,9 @@ func (h *HotRestart) Reload(ctx context.Context, ev *Event) {
 			if w != "" {
 				ev.Warnings = append(ev.Warnings, w)
 			}
+		}
+		if ev.Bootstrap != nil && ev.Bootstrap.Bootstrap != nil {
+			h.verifyLoaded(ctx, ev, info)
 		}
 		return
 	}

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/envoy-reloader/envoy-reloader/config"
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 	"github.com/envoy-reloader/envoy-reloader/restart"
 )
@@ -25,6 +28,7 @@ func newRestartCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer setup.close()
+			setup.warnStart(p, s.BootstrapPath())
 			pipeline := &restart.Pipeline{Bootstrap: s.BootstrapPath(), Options: bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated}, Reloader: setup.reloader}
 			ev := pipeline.Run(ctx, []string{s.BootstrapPath()})
 			p.Reload(ev)
@@ -54,6 +58,7 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return usageErr(err)
 			}
+			warnMounts(cmd, g, s)
 			info, err := admin.ServerInfo(cmd.Context())
 			if err != nil {
 				return &exitError{code: exitInvalid, err: err}
@@ -71,5 +76,29 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 				info.GetUptimeCurrentEpoch().AsDuration().String(), info.GetUptimeAllEpochs().AsDuration().String(), info.GetVersion()))
 			return nil
 		},
+	}
+}
+
+// warnMounts tells status's user, once, what watch would say at start of a
+// container's mounts; status itself never fails on them.
+func warnMounts(cmd *cobra.Command, g *globalFlags, s config.Settings) {
+	if !s.IsContainer() {
+		return
+	}
+	d, err := restart.NewDocker(s.Target.Container, s.Target.ComposeService, s.Target.ComposeProject)
+	if err != nil {
+		return
+	}
+	defer d.Close()
+	warnings, err := d.MountCheck(cmd.Context(), s.BootstrapPath())
+	if errors.Is(err, restart.ErrNotWatched) {
+		warnings = append(warnings, err.Error())
+	}
+	p, err := g.printer(cmd, "")
+	if err != nil {
+		return
+	}
+	for _, w := range warnings {
+		p.Notice(restart.Notice{Event: "mount_warning", Time: time.Now(), Level: "warn", Path: s.BootstrapPath(), Message: w})
 	}
 }

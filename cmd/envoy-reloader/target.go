@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/envoy-reloader/envoy-reloader/config"
+	"github.com/envoy-reloader/envoy-reloader/internal/report"
 	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
@@ -22,6 +23,8 @@ type reloadSetup struct {
 	reloader *restart.HotRestart
 	hostPath func(string) string
 	close    func()
+	// warnings are said once at start: single-file bind mounts.
+	warnings []string
 }
 
 func newReloadSetup(ctx context.Context, s config.Settings) (*reloadSetup, error) {
@@ -49,6 +52,16 @@ func newReloadSetup(ctx context.Context, s config.Settings) (*reloadSetup, error
 		}
 		d.EnvoyCommand = s.Validate.EnvoyCommand
 		setup.close = func() { _ = d.Close() }
+		// How the container sees the watched bootstrap; a container not
+		// found yet is reported at the first reload.
+		warnings, err := d.MountCheck(ctx, s.BootstrapPath())
+		switch {
+		case errors.Is(err, restart.ErrNotWatched):
+			d.Close()
+			return nil, usageErr(err)
+		case err == nil:
+			setup.warnings = warnings
+		}
 		if len(paths) == 0 {
 			// Derived from the bind mounts; a container not found yet is
 			// reported at the first reload.
@@ -75,10 +88,18 @@ func newReloadSetup(ctx context.Context, s config.Settings) (*reloadSetup, error
 		Signal:        sig,
 		Confirmer:     &restart.Confirmer{Admin: admin, Interval: s.Confirm.Interval, Timeout: s.Confirm.Timeout},
 		EnvoyValidate: s.EnvoyValidate(),
+		HostPath:      setup.hostPath,
 	}
 	return setup, nil
 }
 
 func describeInfo(url string, epoch uint32, state, uptime, all, version string) string {
 	return fmt.Sprintf("%s: epoch %d %s, up %s (all epochs %s), Envoy %s", url, epoch, state, uptime, all, version)
+}
+
+// warnStart prints the setup's start warnings, once.
+func (s *reloadSetup) warnStart(p *report.Printer, bootstrap string) {
+	for _, w := range s.warnings {
+		p.Notice(restart.Notice{Event: "mount_warning", Time: time.Now(), Level: "warn", Path: bootstrap, Message: w})
+	}
 }

@@ -83,6 +83,7 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 			return err
 		}
 		defer setup.close()
+		setup.warnStart(p, s.BootstrapPath())
 		reloader, hostPath = spinningReloader{setup.reloader, p}, setup.hostPath
 	}
 	onReload := p.Reload

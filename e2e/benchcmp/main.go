@@ -27,8 +27,11 @@ import (
 	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
+// image is the stand-in image to run (-image): `make bench` passes the tag
+// it built, so a bench in one checkout never runs another checkout's image.
+var image = "envoy-reloader-standin:dev"
+
 const (
-	image    = "envoy-reloader-standin:dev"
 	debounce = 150 * time.Millisecond
 	// keepAliveCap bounds one keep-alive measurement; reaching it makes the
 	// figure a lower bound.
@@ -71,6 +74,7 @@ func main() {
 	runs := flag.Int("n", 15, "runs of each method")
 	idle := flag.Duration("idle", 30*time.Second, "idle period measured")
 	out := flag.String("o", "bench-results.json", "results file")
+	flag.StringVar(&image, "image", image, "the stand-in image (make image-standin)")
 	flag.Parse()
 	if err := exec.Command("docker", "info").Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "benchcmp: SKIPPED: no Docker daemon answers; the side-by-side comparison needs one")
@@ -327,7 +331,7 @@ func printReport(r results) {
 		}
 		fmt.Printf("\nenvoy-reloader overhead beyond debounce (%s) and the stand-in's own start: median %.1f ms (%.1f ms without the container's `envoy --mode validate`).\n",
 			debounce, rs.ReloaderOverhead, rs.ReloaderNoEnvoyVal)
-		keys := []string{"validate_ms", "envoy_validate_ms", "signal_ms", "confirm_ms", "total_ms"}
+		keys := []string{"validate_ms", "envoy_validate_ms", "reach_ms", "signal_ms", "confirm_ms", "loaded_ms", "total_ms"}
 		var parts []string
 		for _, k := range keys {
 			parts = append(parts, fmt.Sprintf("%s %.1f", k, rs.ReloaderPhases[k]))

@@ -34,7 +34,7 @@ func (b *bench) viaReloader() (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, k := range []string{"validate_ms", "envoy_validate_ms", "signal_ms", "confirm_ms", "total_ms"} {
+	for _, k := range []string{"validate_ms", "envoy_validate_ms", "reach_ms", "signal_ms", "confirm_ms", "loaded_ms", "total_ms"} {
 		v, _ := ev[k].(float64)
 		b.phases[k] = append(b.phases[k], v)
 	}

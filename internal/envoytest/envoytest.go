@@ -181,3 +181,50 @@ func (b *SyncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// HTTPConfig is a bootstrap whose listener answers every request with
+// status 200 and body (a direct_response), so that a client sees which
+// config the live epoch runs. Its cluster holds an inline private key, a
+// field Envoy redacts in /config_dump; with caFile, the cluster's TLS
+// context also names that file (a referenced file).
+func HTTPConfig(adminPort int, body string, listenerPort int, caFile string) string {
+	ca := ""
+	if caFile != "" {
+		ca = fmt.Sprintf("\n          validation_context:\n            trusted_ca: {filename: %s}", caFile)
+	}
+	return fmt.Sprintf(`admin:
+  address: {socket_address: {address: 127.0.0.1, port_value: %d}}
+static_resources:
+  listeners:
+  - name: http
+    address: {socket_address: {address: 127.0.0.1, port_value: %d}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: http
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: {prefix: "/"}
+                direct_response: {status: 200, body: {inline_string: %q}}
+  clusters:
+  - name: upstream
+    connect_timeout: 1s
+    transport_socket:
+      name: envoy.transport_sockets.tls
+      typed_config:
+        "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+        common_tls_context:
+          tls_certificates:
+          - certificate_chain: {inline_string: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}
+            private_key: {inline_string: "-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n"}%s
+`, adminPort, listenerPort, body, ca)
+}

@@ -31,7 +31,7 @@ func (n *Notifier) Reload(ev restart.Event) {
 	}
 	var title, body, urgency string
 	switch ev.Result {
-	case restart.ResultInvalid, restart.ResultFailed:
+	case restart.ResultInvalid, restart.ResultFailed, restart.ResultStale:
 		title, urgency = "Envoy config not applied", "critical"
 		body = ev.Error
 		for _, d := range ev.Diagnostics {

@@ -55,6 +55,8 @@ func (p *Printer) outcome(ev restart.Event) string {
 			what = "✗ invalid: " + ev.Error
 		}
 		return p.paint(red, what) + withWarnings(warns) + phases
+	case ev.Result == restart.ResultStale:
+		return p.paint(red, "✗ stale: "+ev.Error) + phases
 	default:
 		return p.paint(red, fmt.Sprintf("✗ failed after %s: %s", formatMs(ev.TotalMs), ev.Error)) + phases
 	}
@@ -86,7 +88,7 @@ func phaseList(ev restart.Event) string {
 		ms   *float64
 	}{
 		{"validate", ev.ValidateMs}, {"envoy validate", ev.EnvoyValidateMs},
-		{"signal", ev.SignalMs}, {"confirm", ev.ConfirmMs},
+		{"reach", ev.ReachMs}, {"signal", ev.SignalMs}, {"confirm", ev.ConfirmMs}, {"loaded", ev.LoadedMs},
 	} {
 		if ph.ms != nil {
 			parts = append(parts, ph.name+" "+formatMs(*ph.ms))

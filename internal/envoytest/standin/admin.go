@@ -37,6 +37,7 @@ func (s *server) bindAdmin() error {
 func (s *server) adminMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/server_info", s.serverInfo)
+	mux.HandleFunc("/config_dump", s.configDump)
 	mux.HandleFunc("/ready", func(w http.ResponseWriter, _ *http.Request) {
 		state := adminv3.ServerInfo_State(s.state.Load())
 		if state != adminv3.ServerInfo_LIVE {
@@ -104,6 +105,7 @@ func (s *server) serverInfo(w http.ResponseWriter, _ *http.Request) {
 			BaseId:                uint64(o.baseID),
 			Concurrency:           uint32(o.concurrency),
 			ConfigPath:            o.configPath,
+			ConfigYaml:            o.configYAML,
 			LocalAddressIpVersion: adminv3.CommandLineOptions_v4,
 			LogLevel:              o.logLevel,
 			LogFormat:             "[%Y-%m-%d %T.%e][%t][%l][%n] [%g:%#] %v",

@@ -17,7 +17,8 @@ import (
 )
 
 // bindListeners takes each TCP listener's socket over from the parent, or
-// binds it, and serves a small HTTP answer naming this epoch.
+// binds it, and serves its direct_response routes (or a line naming this
+// epoch).
 func (s *server) bindListeners() error {
 	for _, l := range s.boot.GetStaticResources().GetListeners() {
 		sa := l.GetAddress().GetSocketAddress()
@@ -40,11 +41,7 @@ func (s *server) bindListeners() error {
 		s.mu.Lock()
 		s.dataLns[addr] = ln
 		s.mu.Unlock()
-		name := l.GetName()
-		handler := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("x-standin-epoch", strconv.Itoa(int(s.opts.restartEpoch)))
-			fmt.Fprintf(w, "stand-in envoy epoch %d, listener %s\n", s.opts.restartEpoch, name)
-		})
+		handler := s.listenerHandler(l)
 		go func() {
 			_ = (&http.Server{Handler: s.withDrain(handler), ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
 		}()

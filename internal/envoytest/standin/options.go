@@ -12,6 +12,7 @@ import (
 // options are Envoy's command-line flags, with Envoy's names and defaults.
 type options struct {
 	configPath               string
+	configYAML               string
 	restartEpoch             uint
 	baseID                   uint
 	drainTime                time.Duration
@@ -36,6 +37,7 @@ func parseOptions(args []string) (options, error) {
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&o.configPath, "c", "", "path to the bootstrap")
 	fs.StringVar(&o.configPath, "config-path", "", "path to the bootstrap")
+	fs.StringVar(&o.configYAML, "config-yaml", "", "YAML merged over the bootstrap")
 	fs.UintVar(&o.restartEpoch, "restart-epoch", 0, "hot restart epoch")
 	fs.UintVar(&o.baseID, "base-id", 0, "base id of shared memory and domain sockets")
 	fs.UintVar(&drainS, "drain-time-s", 600, "drain time in seconds")

@@ -28,6 +28,7 @@ import (
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 )
@@ -35,8 +36,10 @@ import (
 // hotRestartVersion is what Envoy 1.3x reports.
 const hotRestartVersion = "11.104"
 
-// Version is the build string /server_info reports.
-const Version = "0000000000000000000000000000000000000000/1.37.2-standin/Clean/RELEASE/BoringSSL"
+// Version is the build string /server_info reports: the Envoy release whose
+// API the project validates against (go-control-plane envoy v1.40.0 is
+// generated from Envoy 1.40's protos; see go.mod).
+const Version = "0000000000000000000000000000000000000000/1.40.0-standin/Clean/RELEASE/BoringSSL"
 
 type server struct {
 	opts  options
@@ -159,6 +162,14 @@ func (s *server) load() (*bootstrap.Result, string) {
 		if d.Severity == bootstrap.SeverityError && !d.Semantic {
 			return nil, fmt.Sprintf("Protobuf message (type envoy.config.bootstrap.v3.Bootstrap reason INVALID_ARGUMENT:%s) is invalid", d.Message)
 		}
+	}
+	if s.opts.configYAML != "" {
+		// Envoy merges --config-yaml over the file (MergeFrom: lists append).
+		overlay := bootstrap.Load("--config-yaml", []byte(s.opts.configYAML), bootstrap.Options{})
+		if !overlay.Valid() {
+			return nil, fmt.Sprintf("--config-yaml is invalid: %v", overlay.Diagnostics)
+		}
+		proto.Merge(res.Bootstrap, overlay.Bootstrap)
 	}
 	return res, ""
 }

@@ -1,0 +1,126 @@
+package standin
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+)
+
+// directRoute is a route of an inline route_config that answers itself,
+// or (via) one to a cluster whose endpoint is another listener of this
+// same config, whose routes answer instead: the stand-in proxies nothing,
+// but the example's ingress → upstream listener pair shows its body.
+type directRoute struct {
+	path, prefix string
+	status       int
+	body         string
+	via          []directRoute
+}
+
+// directRoutes are the direct_response routes of a listener's HTTP
+// connection managers, in order, so that a client can see which config the
+// live epoch runs (curl the listener). Bodies from files are read now, as
+// Envoy reads them when it loads the config.
+func directRoutes(boot *bootstrapv3.Bootstrap, l *listenerv3.Listener, depth int) []directRoute {
+	var out []directRoute
+	for _, fc := range l.GetFilterChains() {
+		for _, f := range fc.GetFilters() {
+			hcm := &hcmv3.HttpConnectionManager{}
+			if f.GetTypedConfig() == nil || f.GetTypedConfig().UnmarshalTo(hcm) != nil {
+				continue
+			}
+			for _, vh := range hcm.GetRouteConfig().GetVirtualHosts() {
+				for _, r := range vh.GetRoutes() {
+					match := directRoute{path: r.GetMatch().GetPath(), prefix: r.GetMatch().GetPrefix()}
+					if dr := r.GetDirectResponse(); dr != nil {
+						match.status, match.body = int(dr.GetStatus()), dataSource(dr.GetBody())
+						out = append(out, match)
+					} else if target := listenerOf(boot, r.GetRoute().GetCluster()); target != nil && target != l && depth == 0 {
+						match.via = directRoutes(boot, target, depth+1)
+						out = append(out, match)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// listenerOf is the listener of boot that a static cluster's first
+// endpoint points at, if any.
+func listenerOf(boot *bootstrapv3.Bootstrap, cluster string) *listenerv3.Listener {
+	if cluster == "" {
+		return nil
+	}
+	for _, c := range boot.GetStaticResources().GetClusters() {
+		if c.GetName() != cluster {
+			continue
+		}
+		for _, le := range c.GetLoadAssignment().GetEndpoints() {
+			for _, e := range le.GetLbEndpoints() {
+				port := e.GetEndpoint().GetAddress().GetSocketAddress().GetPortValue()
+				for _, l := range boot.GetStaticResources().GetListeners() {
+					if port != 0 && l.GetAddress().GetSocketAddress().GetPortValue() == port {
+						return l
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func dataSource(d *corev3.DataSource) string {
+	switch {
+	case d == nil:
+		return ""
+	case d.GetInlineString() != "":
+		return d.GetInlineString()
+	case len(d.GetInlineBytes()) > 0:
+		return string(d.GetInlineBytes())
+	case d.GetFilename() != "":
+		b, _ := os.ReadFile(d.GetFilename())
+		return string(b)
+	}
+	return ""
+}
+
+// listenerHandler answers with the first matching direct_response route,
+// or, for listeners without one, a line naming the epoch and listener.
+func (s *server) listenerHandler(l *listenerv3.Listener) http.Handler {
+	routes := directRoutes(s.boot, l, 0)
+	name := l.GetName()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("x-standin-epoch", strconv.Itoa(int(s.opts.restartEpoch)))
+		if len(routes) == 0 {
+			fmt.Fprintf(w, "stand-in envoy epoch %d, listener %s\n", s.opts.restartEpoch, name)
+			return
+		}
+		rt, ok := matchRoute(routes, r.URL.Path)
+		if ok && rt.via != nil {
+			rt, ok = matchRoute(rt.via, r.URL.Path)
+		}
+		if !ok {
+			w.WriteHeader(http.StatusNotFound) // Envoy: no route matched
+			return
+		}
+		w.WriteHeader(rt.status)
+		fmt.Fprint(w, rt.body)
+	})
+}
+
+func matchRoute(routes []directRoute, path string) (directRoute, bool) {
+	for _, rt := range routes {
+		if (rt.path != "" && path == rt.path) || (rt.path == "" && strings.HasPrefix(path, rt.prefix)) {
+			return rt, true
+		}
+	}
+	return directRoute{}, false
+}

@@ -1,0 +1,116 @@
+package restart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+)
+
+// EnvoyPather is a target that knows where its Envoy sees files of this
+// machine: through a container's bind mounts, or as they are for a local
+// process.
+type EnvoyPather interface {
+	// EnvoyPath is where Envoy sees the file host ("", false: it cannot).
+	EnvoyPath(ctx context.Context, host string) (string, bool)
+	// ResolveEnvoyPath makes Envoy's config_path absolute, as Envoy resolves
+	// it: from its working directory.
+	ResolveEnvoyPath(ctx context.Context, configPath string) string
+}
+
+// EnvoyPath implements EnvoyPather through the container's bind mounts.
+func (d *Docker) EnvoyPath(ctx context.Context, host string) (string, bool) {
+	info, err := d.current(ctx)
+	if err != nil {
+		return "", false
+	}
+	p, _, ok := envoyPathOf(bindMounts(info), absPath(host))
+	return p, ok
+}
+
+// ResolveEnvoyPath implements EnvoyPather: relative to the container's
+// working directory.
+func (d *Docker) ResolveEnvoyPath(ctx context.Context, configPath string) string {
+	if path.IsAbs(configPath) {
+		return configPath
+	}
+	wd := "/"
+	if info, err := d.current(ctx); err == nil && info.Config != nil && info.Config.WorkingDir != "" {
+		wd = info.Config.WorkingDir
+	}
+	return path.Join(wd, configPath)
+}
+
+// EnvoyPath implements EnvoyPather: a local Envoy sees this machine's files.
+func (p *Process) EnvoyPath(_ context.Context, host string) (string, bool) {
+	return absPath(host), true
+}
+
+// ResolveEnvoyPath implements EnvoyPather: relative to the working
+// directory of the restarter, which Envoy inherits.
+func (p *Process) ResolveEnvoyPath(_ context.Context, configPath string) string {
+	if filepath.IsAbs(configPath) {
+		return absPath(configPath)
+	}
+	pid, err := p.pid()
+	if err != nil {
+		return configPath
+	}
+	cwd, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd")
+	if err != nil {
+		return configPath
+	}
+	return absPath(filepath.Join(cwd, configPath))
+}
+
+// verifyLoaded proves, after the new epoch is LIVE, that it runs the saved
+// config: /server_info names the watched bootstrap as its config_path, and
+// /config_dump's bootstrap is the validated one (see LoadedDiff). Both are
+// read on fresh connections, as every admin request is.
+func (h *HotRestart) verifyLoaded(ctx context.Context, ev *Event, info *adminv3.ServerInfo) {
+	start := time.Now()
+	defer func() { ev.LoadedMs = Millis(time.Since(start)) }()
+	configPath := info.GetCommandLineOptions().GetConfigPath()
+	if p, ok := h.Target.(EnvoyPather); ok && configPath != "" {
+		want, mapped := p.EnvoyPath(ctx, ev.Bootstrap.File)
+		got := p.ResolveEnvoyPath(ctx, configPath)
+		switch {
+		case !mapped:
+			// No mount covers the watched file as paths read here: with a
+			// local Engine, start refused that already; elsewhere (Docker
+			// Desktop names sources in its VM) it is no proof.
+			ev.Warnings = append(ev.Warnings, fmt.Sprintf("could not verify that Envoy's config_path %s is the watched %s: no bind mount of it as seen here", got, ev.Bootstrap.File))
+		case got != want:
+			ev.Result = ResultStale
+			ev.Error = fmt.Sprintf("Envoy in %s runs %s, not the watched %s (which it would see as %s)", h.Target.Describe(), got, ev.Bootstrap.File, want)
+			return
+		}
+	}
+	loaded, err := h.Confirmer.Admin.LoadedBootstrap(ctx)
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			ev.Warnings = append(ev.Warnings, fmt.Sprintf("could not verify the loaded config: %v", err))
+		}
+		return
+	}
+	var overlay *bootstrapv3.Bootstrap
+	if y := info.GetCommandLineOptions().GetConfigYaml(); y != "" {
+		overlay = bootstrap.Load("--config-yaml", []byte(y), bootstrap.Options{}).Bootstrap
+	}
+	if diff := LoadedDiff(ev.Bootstrap.Bootstrap, loaded, overlay); len(diff) > 0 {
+		ev.Result = ResultStale
+		ev.StaleFields = diff
+		ev.Error = fmt.Sprintf("epoch %d is live but runs another config than the saved %s: /config_dump's bootstrap differs in %s (Envoy reads %s)",
+			Epoch(info), ev.Bootstrap.File, describeDiff(diff), configPath)
+		ev.Hint = "mount the bootstrap's directory (-v ./envoy:/etc/envoy), not the file, and recreate the container once"
+	}
+}

@@ -1,0 +1,71 @@
+package restart
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
+)
+
+// TestLoadedElsewhereIsStale: Envoy runs -c on another file than the
+// watched one; the new epoch is LIVE, but /server_info's config_path shows
+// it does not run the saved file, and the event names both.
+func TestLoadedElsewhereIsStale(t *testing.T) {
+	e := startLocalEnvoy(t)
+	watched := filepath.Join(t.TempDir(), "envoy.yaml")
+	writeFile(t, watched, envoytest.Config(e.adminPort, "edited", e.listenerPort))
+	p := &Pipeline{Bootstrap: watched, Reloader: &HotRestart{
+		Target: &Process{PID: e.restarter.PID()}, Signal: syscall.SIGHUP, Confirmer: e.confirmer(),
+	}}
+	ev := p.Run(context.Background(), []string{watched})
+	if ev.Result != ResultStale || !strings.Contains(ev.Error, e.config) || !strings.Contains(ev.Error, watched) {
+		t.Fatalf("reload: %+v", ev)
+	}
+}
+
+// TestConfigYAMLOverlayIsNotADifference: Envoy started with --config-yaml
+// runs the file merged with it; the proof merges it too and confirms.
+func TestConfigYAMLOverlayIsNotADifference(t *testing.T) {
+	e := startLocalEnvoy(t, "--config-yaml", "stats_flush_interval: 7s")
+	p := &Pipeline{Bootstrap: e.config, Reloader: &HotRestart{
+		Target: &Process{PID: e.restarter.PID()}, Signal: syscall.SIGHUP, Confirmer: e.confirmer(),
+	}}
+	writeFile(t, e.config, envoytest.Config(e.adminPort, "edited", e.listenerPort))
+	ev := p.Run(context.Background(), []string{e.config})
+	if ev.Result != ResultOK || ev.LoadedMs == nil || len(ev.Warnings) != 0 {
+		t.Fatalf("reload: %+v", ev)
+	}
+}
+
+func load(t *testing.T, text string) *bootstrap.Result {
+	t.Helper()
+	res := bootstrap.Load("envoy.yaml", []byte(text), bootstrap.Options{})
+	if !res.Valid() {
+		t.Fatalf("invalid: %v", res.Diagnostics)
+	}
+	return res
+}
+
+// TestLoadedDiff: what Envoy fills in (node), merges (--config-yaml) and
+// redacts is not a difference; a changed body is, named by its field.
+func TestLoadedDiff(t *testing.T) {
+	saved := load(t, envoytest.HTTPConfig(9901, "v2", 10000, "")).Bootstrap
+	loaded := load(t, envoytest.HTTPConfig(9901, "v2", 10000, "")+"node: {id: from-flags, user_agent_name: envoy}\nstats_flush_interval: 7s\n").Bootstrap
+	Redact(loaded)
+	overlay := load(t, "stats_flush_interval: 7s\n").Bootstrap
+	if d := LoadedDiff(saved, loaded, overlay); len(d) != 0 {
+		t.Fatalf("node, overlay and redaction aside, they are equal; got %v", d)
+	}
+	if d := LoadedDiff(saved, loaded, nil); len(d) != 1 || d[0] != "stats_flush_interval" {
+		t.Fatalf("without the overlay: %v", d)
+	}
+	old := load(t, envoytest.HTTPConfig(9901, "v1", 10000, "")+"stats_flush_interval: 7s\n").Bootstrap
+	d := LoadedDiff(saved, old, overlay)
+	if len(d) != 1 || !strings.HasPrefix(d[0], "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config") {
+		t.Fatalf("another body: %v", d)
+	}
+}

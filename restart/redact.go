@@ -1,0 +1,138 @@
+package restart
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/cncf/xds/go/udpa/annotations"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// redacted is what Envoy prints for a sensitive field's value.
+const redacted = "[redacted]"
+
+// Redact does to m what Envoy's admin does before printing a config: every
+// field annotated udpa.annotations.sensitive (inline private keys, secrets)
+// becomes "[redacted]" — its strings and bytes, and every string and bytes
+// inside a sensitive message — including inside typed Any payloads, which
+// are re-packed deterministically so that equal payloads compare equal.
+func Redact(m proto.Message) { redact(m.ProtoReflect(), false) }
+
+func redact(m protoreflect.Message, all bool) {
+	if a, ok := m.Interface().(*anypb.Any); ok {
+		inner, err := a.UnmarshalNew()
+		if err != nil {
+			return // a type this build does not know: left as it is
+		}
+		redact(inner.ProtoReflect(), all)
+		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(inner)
+		if err == nil {
+			a.Value = b
+		}
+		return
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		sensitive := all || proto.GetExtension(fd.Options(), annotations.E_Sensitive).(bool)
+		switch {
+		case fd.IsMap():
+			v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
+				switch {
+				case fd.MapValue().Message() != nil:
+					redact(mv.Message(), sensitive)
+				case sensitive:
+					v.Map().Set(k, redactScalar(fd.MapValue(), mv))
+				}
+				return true
+			})
+		case fd.IsList():
+			l := v.List()
+			for i := range l.Len() {
+				if fd.Message() != nil {
+					redact(l.Get(i).Message(), sensitive)
+				} else if sensitive {
+					l.Set(i, redactScalar(fd, l.Get(i)))
+				}
+			}
+		case fd.Message() != nil:
+			redact(v.Message(), sensitive)
+		case sensitive:
+			m.Set(fd, redactScalar(fd, v))
+		}
+		return true
+	})
+}
+
+func redactScalar(fd protoreflect.FieldDescriptor, v protoreflect.Value) protoreflect.Value {
+	switch fd.Kind() {
+	case protoreflect.StringKind:
+		return protoreflect.ValueOfString(redacted)
+	case protoreflect.BytesKind:
+		return protoreflect.ValueOfBytes([]byte(redacted))
+	}
+	return v
+}
+
+// diffMessages lists the field paths where a and b differ, at most max:
+// into messages and same-length lists, down to the first field that differs;
+// into Any payloads by their type.
+func diffMessages(a, b protoreflect.Message, prefix string, max int) []string {
+	if aa, ok := a.Interface().(*anypb.Any); ok {
+		ba := b.Interface().(*anypb.Any)
+		ai, aerr := aa.UnmarshalNew()
+		bi, berr := ba.UnmarshalNew()
+		if aa.GetTypeUrl() != ba.GetTypeUrl() || aerr != nil || berr != nil {
+			if proto.Equal(aa, ba) {
+				return nil
+			}
+			return []string{prefix}
+		}
+		return diffMessages(ai.ProtoReflect(), bi.ProtoReflect(), prefix, max)
+	}
+	var out []string
+	fields := a.Descriptor().Fields()
+	for i := range fields.Len() {
+		if len(out) >= max {
+			break
+		}
+		fd := fields.Get(i)
+		if !a.Has(fd) && !b.Has(fd) {
+			continue
+		}
+		path := string(fd.Name())
+		if prefix != "" {
+			path = prefix + "." + path
+		}
+		av, bv := a.Get(fd), b.Get(fd)
+		switch {
+		case fd.IsList() && fd.Message() != nil && av.List().Len() == bv.List().Len():
+			for j := range av.List().Len() {
+				if len(out) >= max {
+					break
+				}
+				out = append(out, diffMessages(av.List().Get(j).Message(), bv.List().Get(j).Message(), fmt.Sprintf("%s[%d]", path, j), max-len(out))...)
+			}
+		case fd.Message() != nil && !fd.IsList() && !fd.IsMap() && a.Has(fd) && b.Has(fd):
+			out = append(out, diffMessages(av.Message(), bv.Message(), path, max-len(out))...)
+		case !equalField(fd, a, b):
+			out = append(out, path)
+		}
+	}
+	return slices.Clip(out)
+}
+
+// equalField compares one field of a and b through proto.Equal on
+// messages holding just that field, which handles lists, maps and scalars
+// alike.
+func equalField(fd protoreflect.FieldDescriptor, a, b protoreflect.Message) bool {
+	return proto.Equal(onlyField(fd, a), onlyField(fd, b))
+}
+
+func onlyField(fd protoreflect.FieldDescriptor, m protoreflect.Message) proto.Message {
+	out := m.New()
+	if m.Has(fd) {
+		out.Set(fd, m.Get(fd))
+	}
+	return out.Interface()
+}
