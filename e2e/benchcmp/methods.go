@@ -12,11 +12,30 @@ import (
 	"time"
 )
 
-func (b *bench) viaReloader() (time.Duration, error) {
+// viaReloader saves in place (nano, vim with backupcopy=yes): the reload
+// waits the full debounce.
+func (b *bench) viaReloader() (time.Duration, error) { return b.viaReloaderSave(false) }
+
+// viaReloaderRename saves by renaming a new file over the bootstrap
+// (JetBrains' safe write, sed -i): the reload waits only watch.settle.
+func (b *bench) viaReloaderRename() (time.Duration, error) { return b.viaReloaderSave(true) }
+
+func (b *bench) viaReloaderSave(rename bool) (time.Duration, error) {
 	b.epoch++
 	b.version++
+	content := []byte(config(fmt.Sprintf("v%d", b.version)))
+	tmp := b.config + ".tmp"
+	if rename {
+		if err := os.WriteFile(tmp, content, 0o644); err != nil {
+			return 0, err
+		}
+	}
 	written := time.Now()
-	if err := os.WriteFile(b.config, []byte(config(fmt.Sprintf("v%d", b.version))), 0o644); err != nil {
+	if rename {
+		if err := os.Rename(tmp, b.config); err != nil {
+			return 0, err
+		}
+	} else if err := os.WriteFile(b.config, content, 0o644); err != nil {
 		return 0, err
 	}
 	ev, err := b.waitEvent("reload", 30*time.Second)
@@ -34,11 +53,18 @@ func (b *bench) viaReloader() (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, k := range []string{"validate_ms", "envoy_validate_ms", "reach_ms", "signal_ms", "confirm_ms", "loaded_ms", "total_ms"} {
-		v, _ := ev[k].(float64)
-		b.phases[k] = append(b.phases[k], v)
+	phases, wait := b.phases, debounce
+	if rename {
+		phases, wait = b.renamePhases, settle
 	}
-	overhead := float64((total - debounce - start).Microseconds()) / 1000
+	for _, k := range phaseKeys {
+		v, _ := ev[k].(float64)
+		phases[k] = append(phases[k], v)
+	}
+	if rename {
+		return total, nil
+	}
+	overhead := float64((total - wait - start).Microseconds()) / 1000
 	b.overheads = append(b.overheads, overhead)
 	envoyValidate, _ := ev["envoy_validate_ms"].(float64)
 	b.noValOverheads = append(b.noValOverheads, overhead-envoyValidate)
