@@ -27,6 +27,10 @@ type Options struct {
 	// DenyDeprecated makes deprecated fields and enum values errors; they
 	// are warnings otherwise, whatever Strict says.
 	DenyDeprecated bool
+
+	// keepSemanticErrors keeps the semantic checks' errors of a bootstrap
+	// that did not validate: for tests of one rule on a sketch of a config.
+	keepSemanticErrors bool
 }
 
 // Result is what loading a bootstrap found.
@@ -102,7 +106,7 @@ func Load(file string, data []byte, opts Options) *Result {
 		if len(d.messages) > 0 && d.messages[0].msg.Interface() == res.Bootstrap {
 			parsed := !HasErrors(d.diags)
 			res.ReferencedFiles = d.semanticChecks(d.messages[0], file)
-			if !parsed {
+			if !parsed && !opts.keepSemanticErrors {
 				d.diags = dropSemanticErrors(d.diags)
 			}
 		}
