@@ -89,6 +89,7 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 	onReload := p.Reload
 	if s.Notify || s.NotifySuccess {
 		notifier := report.NewNotifier(s.NotifySuccess)
+		defer notifier.Wait() // the last failure's notification is not cut off at exit
 		onReload = func(ev restart.Event) { p.Reload(ev); notifier.Reload(ev) }
 	}
 	loop := &restart.Loop{

@@ -41,7 +41,7 @@ apt_install() {
 # compose runs docker compose quietly and, when it fails, says why in one
 # line (docker-compose v1 answers a daemon problem with a Python traceback).
 compose() {
-  quietly env -C "$here" "${compose_cmd[@]}" -p "$project" "$@"
+  quietly "${compose_cmd[@]}" --project-directory "$here" -f "$here/docker-compose.yaml" -p "$project" "$@"
 }
 
 find_compose() {
