@@ -182,6 +182,12 @@ func (f *freshness) check(w WantFile) verdict {
 			if !w.Bootstrap {
 				return verdict{} // another file than the one saved here
 			}
+			// Proof needs the Engine to share this machine's paths: Docker
+			// Desktop (WSL2) and remote Engines name sources in their own
+			// file system, which differ from ours for the very same file.
+			if _, err := os.Stat(hostOf(m, envoyPath)); err != nil && f.procRoot == "" {
+				return verdict{unverified: fmt.Sprintf("%s names %s as the source of %s, which is not a path here", f.target, hostOf(m, envoyPath), envoyPath)}
+			}
 			return verdict{stale: &StaleError{Target: f.target, EnvoyPath: envoyPath, HostPath: w.HostPath,
 				Evidence: "it is mounted from " + hostOf(m, envoyPath)}}
 		}
@@ -196,6 +202,11 @@ func (f *freshness) check(w WantFile) verdict {
 		switch {
 		case err == nil && sha256.Sum256(data) == w.Digest:
 			return verdict{}
+		case err == nil && !sameAsHostNow(w.HostPath, data) && mounted && !m.isSingleFile():
+			// A directory mount shares the host's inode: the file changed
+			// between the two reads (another save), which the check before
+			// the signal catches; no rename can leave it behind.
+			return verdict{unverified: envoyPath + " changed while it was being checked"}
 		case err == nil && !sameAsHostNow(w.HostPath, data):
 			return verdict{stale: &StaleError{Target: f.target, EnvoyPath: envoyPath, HostPath: w.HostPath, Mount: mountSpec(m, mounted),
 				Evidence: "read in the container's mount namespace, its bytes differ from the saved ones"}}

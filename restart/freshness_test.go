@@ -212,3 +212,38 @@ func TestFreshnessImageFilesAreNotChecked(t *testing.T) {
 		t.Fatalf("a file of the image: %+v", v)
 	}
 }
+
+// An Engine that names a mount's source in its own file system (Docker
+// Desktop's WSL2 integration, a remote Engine) proves nothing about a path
+// that differs from ours: could not verify, never stale. Where the source
+// is a path here, another file mounted in the bootstrap's place is stale.
+func TestFreshnessForeignMountSourceIsNotStale(t *testing.T) {
+	f := newFake(t)
+	host := filepath.Join(f.host, "envoy.yaml")
+	write(t, host, "v1")
+	foreign := []bindMount{{Source: "/run/desktop/mnt/host/wsl/docker-desktop-bind-mounts/Ubuntu/0123abcd", Destination: "/etc/envoy/envoy.yaml"}}
+	if v := (&freshness{target: "container c", mounts: foreign}).check(want(host, "v1")); v.stale != nil || v.unverified == "" {
+		t.Fatalf("a source that is not a path here: %+v", v)
+	}
+	other := filepath.Join(f.host, "other.yaml")
+	write(t, other, "v0")
+	local := []bindMount{{Source: other, Destination: "/etc/envoy/envoy.yaml"}}
+	if v := (&freshness{target: "container c", mounts: local}).check(want(host, "v1")); v.stale == nil || !strings.Contains(v.stale.Error(), other) {
+		t.Fatalf("another file of this machine mounted in its place: %+v", v)
+	}
+}
+
+// A directory mount whose file differs between the container's read and
+// the host's (a save landing in between) is not left behind by any rename:
+// could not verify, not stale.
+func TestFreshnessDirectoryMountChangingUnderTheCheck(t *testing.T) {
+	f := newFake(t)
+	host := filepath.Join(f.host, "envoy.yaml")
+	write(t, host, "v3") // the host file moved on after both reads' moment
+	write(t, filepath.Join(f.root, "etc/envoy/envoy.yaml"), "v1")
+	mounts := []bindMount{{Source: f.host, Destination: "/etc/envoy"}}
+	v := (&freshness{target: "container c", mounts: mounts, procRoot: f.root}).check(want(host, "v2"))
+	if v.stale != nil || v.unverified == "" {
+		t.Fatalf("a directory mount changing under the check: %+v", v)
+	}
+}
