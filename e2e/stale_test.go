@@ -294,3 +294,23 @@ func TestInitWarnsOfASingleFileMount(t *testing.T) {
 		t.Fatalf("reloader.yaml:\n%s", b)
 	}
 }
+
+// The project mounted at /app and its envoy directory at /etc/envoy, with
+// Envoy started on /app/envoy/envoy.yaml: Envoy reads the watched file
+// through the wider mount, which is no stale config (found by review: the
+// path was compared in the container's terms, through the narrower mount).
+func TestBootstrapReadThroughAWiderMountIsConfirmed(t *testing.T) {
+	requireDocker(t)
+	project := t.TempDir()
+	dir := filepath.Join(project, "envoy")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
+	cmd := []string{"/usr/local/bin/envoy", "-c", "/app/envoy/envoy.yaml", "--restart-epoch", "{{epoch}}", "--drain-time-s", "5", "--parent-shutdown-time-s", "10"}
+	c := runMounted(t, dir, []string{project + ":/app", dir + ":/etc/envoy"}, cmd, false)
+	r := startReloader(t, c, "")
+	saved := httpConfig("v2\n", "")
+	saveRenaming(t, c.config, saved)
+	assertConfirmed(t, c, r.wait(t, "reload"), 1, saved, "v2\n")
+}

@@ -25,6 +25,29 @@ type EnvoyPather interface {
 	// ResolveEnvoyPath makes Envoy's config_path absolute, as Envoy resolves
 	// it: from its working directory.
 	ResolveEnvoyPath(ctx context.Context, configPath string) string
+	// HostPathOf is where the file Envoy reads as envoyPath is here
+	// ("", false: it is not mounted from here, or cannot be known).
+	HostPathOf(ctx context.Context, envoyPath string) (string, bool)
+}
+
+// HostPathOf implements EnvoyPather through the container's bind mounts:
+// several may cover one file (a project mounted at /app and its envoy
+// directory at /etc/envoy), so it is Envoy's path that is mapped back.
+func (d *Docker) HostPathOf(ctx context.Context, envoyPath string) (string, bool) {
+	info, err := d.current(ctx)
+	if err != nil {
+		return "", false
+	}
+	m, ok := mountOf(bindMounts(info), envoyPath)
+	if !ok {
+		return "", false
+	}
+	return absPath(hostOf(m, envoyPath)), true
+}
+
+// HostPathOf implements EnvoyPather: a local Envoy reads this machine's files.
+func (p *Process) HostPathOf(_ context.Context, envoyPath string) (string, bool) {
+	return absPath(envoyPath), true
 }
 
 // EnvoyPath implements EnvoyPather through the container's bind mounts.
@@ -83,13 +106,21 @@ func (h *HotRestart) verifyLoaded(ctx context.Context, ev *Event, info *adminv3.
 	if p, ok := h.Target.(EnvoyPather); ok && configPath != "" {
 		want, mapped := p.EnvoyPath(ctx, ev.Bootstrap.File)
 		got := p.ResolveEnvoyPath(ctx, configPath)
+		hostGot, known := p.HostPathOf(ctx, got)
+		_, isDocker := h.Target.(*Docker)
 		switch {
-		case !mapped:
-			// No mount covers the watched file as paths read here: with a
-			// local Engine, start refused that already; elsewhere (Docker
-			// Desktop names sources in its VM) it is no proof.
+		case known && hostGot == absPath(ev.Bootstrap.File):
+			// The very file watched, whichever mount Envoy reads it through.
+		case !mapped || !known:
+			// No mount covers the file as paths read here: with a local
+			// Engine, start refused that already; elsewhere (Docker Desktop
+			// names sources in its VM) it is no proof.
 			ev.Warnings = append(ev.Warnings, fmt.Sprintf("could not verify that Envoy's config_path %s is the watched %s: no bind mount of it as seen here", got, ev.Bootstrap.File))
-		case got != want:
+		case isDocker && !path.IsAbs(configPath):
+			// Resolved against the container's working directory, which a
+			// start script may have left: no proof either way.
+			ev.Warnings = append(ev.Warnings, fmt.Sprintf("could not verify that Envoy's relative config_path %s is the watched %s", configPath, ev.Bootstrap.File))
+		default:
 			ev.Result = ResultStale
 			ev.Error = fmt.Sprintf("Envoy in %s runs %s, not the watched %s (which it would see as %s)", h.Target.Describe(), got, ev.Bootstrap.File, want)
 			return
