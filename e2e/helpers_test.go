@@ -163,11 +163,10 @@ func runContainer(t *testing.T, name string, dockerArgs, cmd []string) *envoyCon
 	c := &envoyContainer{name: name, dir: t.TempDir()}
 	c.config = filepath.Join(c.dir, "envoy.yaml")
 	writeFile(t, c.config, containerConfig("backend"))
-	// Fixed host ports, as Compose files give: Docker picks new ephemeral
-	// ones each time a container starts again.
-	ports := []string{"-p", fmt.Sprintf("127.0.0.1:%d:9901", envoytest.FreePort(t)), "-p", fmt.Sprintf("127.0.0.1:%d:10000", envoytest.FreePort(t))}
-	args := append(append(append([]string{"run", "-d", "--name", name, "-v", c.dir + ":/etc/envoy"}, ownLabels(t)...), ports...), dockerArgs...)
-	docker(t, append(append(args, image), cmd...)...)
+	startPublished(t, name, func(ports []string) [][]string {
+		args := append(append(append([]string{"run", "-d", "--name", name, "-v", c.dir + ":/etc/envoy"}, ownLabels(t)...), ports...), dockerArgs...)
+		return [][]string{append(append(args, image), cmd...)}
+	})
 	t.Cleanup(func() {
 		if t.Failed() {
 			out, _ := exec.Command("docker", "logs", name).CombinedOutput()
@@ -183,6 +182,34 @@ func runContainer(t *testing.T, name string, dockerArgs, cmd []string) *envoyCon
 	}
 	c.waitEpoch(t, 0)
 	return c
+}
+
+// startPublished runs the docker commands that create and start container
+// name with admin (9901) and listener (10000) published on fixed host
+// ports, as Compose files give (Docker would pick new ephemeral ones each
+// time a container starts again). A free port can be taken by another
+// process (a test package, `make bench`) before Docker binds it: then the
+// container is removed and the commands run again on other ports.
+func startPublished(t *testing.T, name string, commands func(ports []string) [][]string) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		ports := []string{"-p", fmt.Sprintf("127.0.0.1:%d:9901", envoytest.FreePort(t)), "-p", fmt.Sprintf("127.0.0.1:%d:10000", envoytest.FreePort(t))}
+		var failed string
+		for _, args := range commands(ports) {
+			if out, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
+				failed = fmt.Sprintf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+				break
+			}
+		}
+		switch {
+		case failed == "":
+			return
+		case strings.Contains(failed, "address already in use") && attempt < 5:
+			_ = exec.Command("docker", "rm", "-f", name).Run()
+		default:
+			t.Fatal(failed)
+		}
+	}
 }
 
 func hostPort(t *testing.T, name, port string) int {

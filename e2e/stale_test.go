@@ -36,12 +36,6 @@ func runMounted(t *testing.T, dir string, vols []string, cmd []string, copyIn bo
 	t.Helper()
 	name := uniqueName("envoy-e2e-stale")
 	c := &envoyContainer{name: name, dir: dir, config: filepath.Join(dir, "envoy.yaml")}
-	args := []string{"--name", name, "--label", "envoy-reloader-e2e=stale",
-		"-p", fmt.Sprintf("127.0.0.1:%d:9901", envoytest.FreePort(t)), "-p", fmt.Sprintf("127.0.0.1:%d:10000", envoytest.FreePort(t))}
-	for _, v := range vols {
-		args = append(args, "-v", v)
-	}
-	args = append(append(args, image), cmd...)
 	t.Cleanup(func() {
 		if t.Failed() {
 			out, _ := exec.Command("docker", "logs", name).CombinedOutput()
@@ -49,13 +43,18 @@ func runMounted(t *testing.T, dir string, vols []string, cmd []string, copyIn bo
 		}
 		_ = exec.Command("docker", "rm", "-f", name).Run()
 	})
-	if copyIn {
-		docker(t, append([]string{"create"}, args...)...)
-		docker(t, "cp", dir+"/.", name+":/etc/envoy")
-		docker(t, "start", name)
-	} else {
-		docker(t, append([]string{"run", "-d"}, args...)...)
-	}
+	startPublished(t, name, func(ports []string) [][]string {
+		args := append([]string{"--name", name}, ownLabels(t)...)
+		args = append(args, ports...)
+		for _, v := range vols {
+			args = append(args, "-v", v)
+		}
+		args = append(append(args, image), cmd...)
+		if copyIn {
+			return [][]string{append([]string{"create"}, args...), {"cp", dir + "/.", name + ":/etc/envoy"}, {"start", name}}
+		}
+		return [][]string{append([]string{"run", "-d"}, args...)}
+	})
 	c.adminPort = hostPort(t, name, "9901")
 	c.listenerPort = hostPort(t, name, "10000")
 	var err error

@@ -213,14 +213,23 @@ func startBench(initDelay time.Duration) (*bench, error) {
 	// Envoy's default drain and parent-shutdown times: what the original
 	// report's keep-alive client met.
 	// A fixed host port: Docker picks a new ephemeral one at each restart.
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	args := []string{"run", "-d", "--name", b.name, "--restart", "always", "-p", fmt.Sprintf("127.0.0.1:%d:9901", port), "-v", dir + ":/etc/envoy", image,
-		"/usr/local/bin/envoy", "-c", "/etc/envoy/envoy.yaml", "--restart-epoch", "{{epoch}}", "--init-delay", initDelay.String()}
-	if out, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("docker run: %v: %s", err, out)
+	// A free port can be taken by another process (tests running beside)
+	// before Docker binds it: then the run is tried again on another.
+	var port int
+	for attempt := 1; ; attempt++ {
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
+		args := []string{"run", "-d", "--name", b.name, "--label", "envoy-reloader.bench=1", "--restart", "always", "-p", fmt.Sprintf("127.0.0.1:%d:9901", port), "-v", dir + ":/etc/envoy", image,
+			"/usr/local/bin/envoy", "-c", "/etc/envoy/envoy.yaml", "--restart-epoch", "{{epoch}}", "--init-delay", initDelay.String()}
+		out, err := exec.Command("docker", args...).CombinedOutput()
+		if err == nil {
+			break
+		}
+		_ = exec.Command("docker", "rm", "-f", b.name).Run()
+		if !strings.Contains(string(out), "address already in use") || attempt == 5 {
+			return nil, fmt.Errorf("docker run: %v: %s", err, out)
+		}
 	}
 	b.adminURL = fmt.Sprintf("http://127.0.0.1:%d", port)
 	if b.admin, err = restart.NewAdmin(b.adminURL, time.Second); err != nil {
