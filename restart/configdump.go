@@ -67,7 +67,11 @@ func (a *Admin) LoadedBootstrap(ctx context.Context) (*bootstrapv3.Bootstrap, er
 // config). What Envoy adds itself is left out: the node, which it completes
 // from its flags and its build; the --config-yaml overlay, merged into the
 // validated bootstrap first as Envoy merges it; and the fields annotated
-// udpa.annotations.sensitive, which Envoy prints as "[redacted]".
+// udpa.annotations.sensitive, which Envoy prints redacted. Those are left
+// out whole on both sides rather than redacted as Envoy would: how Envoy
+// treats the non-string fields inside one (a DataSource's watched_directory,
+// say) is its business, and a guess wrong there would call a good reload
+// stale. The bytes saved for them were checked before the signal.
 func LoadedDiff(validated, loaded *bootstrapv3.Bootstrap, overlay *bootstrapv3.Bootstrap) []string {
 	want := proto.Clone(validated).(*bootstrapv3.Bootstrap)
 	if overlay != nil {
@@ -75,8 +79,8 @@ func LoadedDiff(validated, loaded *bootstrapv3.Bootstrap, overlay *bootstrapv3.B
 	}
 	got := proto.Clone(loaded).(*bootstrapv3.Bootstrap)
 	want.Node, got.Node = nil, nil
-	Redact(want)
-	Redact(got)
+	dropSensitive(want.ProtoReflect())
+	dropSensitive(got.ProtoReflect())
 	return diffMessages(want.ProtoReflect(), got.ProtoReflect(), "", maxDiffPaths)
 }
 

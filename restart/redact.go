@@ -64,6 +64,40 @@ func redact(m protoreflect.Message, all bool) {
 	})
 }
 
+// dropSensitive clears every field annotated udpa.annotations.sensitive in
+// m, inside typed Any payloads too (re-packed deterministically).
+func dropSensitive(m protoreflect.Message) {
+	if a, ok := m.Interface().(*anypb.Any); ok {
+		inner, err := a.UnmarshalNew()
+		if err != nil {
+			return // a type this build does not know: left as it is
+		}
+		dropSensitive(inner.ProtoReflect())
+		if b, err := (proto.MarshalOptions{Deterministic: true}).Marshal(inner); err == nil {
+			a.Value = b
+		}
+		return
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case proto.GetExtension(fd.Options(), annotations.E_Sensitive).(bool):
+			m.Clear(fd)
+		case fd.IsMap() && fd.MapValue().Message() != nil:
+			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+				dropSensitive(mv.Message())
+				return true
+			})
+		case fd.IsList() && fd.Message() != nil:
+			for i := range v.List().Len() {
+				dropSensitive(v.List().Get(i).Message())
+			}
+		case fd.Message() != nil && !fd.IsList() && !fd.IsMap():
+			dropSensitive(v.Message())
+		}
+		return true
+	})
+}
+
 func redactScalar(fd protoreflect.FieldDescriptor, v protoreflect.Value) protoreflect.Value {
 	switch fd.Kind() {
 	case protoreflect.StringKind:
