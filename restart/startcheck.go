@@ -1,11 +1,15 @@
 package restart
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/docker/docker/api/types/container"
 
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 )
@@ -35,7 +39,11 @@ func (d *Docker) MountCheck(ctx context.Context, watched string) (warnings []str
 	watched = absPath(watched)
 	if cp := ConfigPathOf(info); cp != "" {
 		m, ok := mountOf(mounts, cp)
-		if !ok {
+		if vol := volumeOver(info.Mounts, cp); !ok && vol != "" {
+			// A named volume (Compose's driver_opts can bind it to a
+			// directory here) is no proof either way: say so, do not refuse.
+			warnings = append(warnings, fmt.Sprintf("could not verify that Envoy in %s reads the watched %s: it reads %s from the Docker volume %s", d.Describe(), watched, cp, vol))
+		} else if !ok {
 			return nil, fmt.Errorf("%w: Envoy in %s reads %s, which is not mounted from this machine (copied into the image or with docker cp), "+
 				"while envoy-reloader watches %s: mount the bootstrap's directory (-v ./envoy:%s) and recreate the container",
 				ErrNotWatched, d.Describe(), cp, watched, filepath.Dir(cp))
@@ -80,4 +88,19 @@ func SingleFileWarning(what, source, destination string) string {
 	return fmt.Sprintf("%s is a single-file bind mount (%s:%s): saves that rename the file (vim's and emacs's defaults, sed -i, git checkout) will not reach Envoy; "+
 		"mount the directory instead (-v ./envoy:%s) and recreate the container once",
 		what, source, destination, filepath.Dir(destination))
+}
+
+// volumeOver names the non-bind mount (a named volume) that holds path in
+// the container, or "".
+func volumeOver(mounts []container.MountPoint, path string) string {
+	best, name := "", ""
+	for _, m := range mounts {
+		if m.Type == "bind" || len(m.Destination) <= len(best) {
+			continue
+		}
+		if path == m.Destination || strings.HasPrefix(path, strings.TrimSuffix(m.Destination, "/")+"/") {
+			best, name = m.Destination, cmp.Or(m.Name, m.Source)
+		}
+	}
+	return name
 }
