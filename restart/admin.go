@@ -91,6 +91,11 @@ func (a *Admin) get(ctx context.Context, path string) ([]byte, error) {
 	}))
 	resp, err := a.client.Do(req)
 	if err != nil {
+		// net/http's *url.Error repeats the method and URL this error names.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		if conn != nil && conn.closedUnanswered.Load() {
 			err = fmt.Errorf("%w: %w", ErrClosedUnanswered, err)
 		}

@@ -3,6 +3,7 @@ package restart
 import (
 	"context"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,5 +37,24 @@ func TestAcceptThenCloseCountsAsRefused(t *testing.T) {
 		if err == nil || !IsRefused(err) {
 			t.Fatalf("ServerInfo: %v; want an error IsRefused accepts", err)
 		}
+	}
+}
+
+// An admin error names the request once: net/http's own "Get \"…\":"
+// prefix repeated it ("GET http://…/server_info: Get \"http://…/server_info\": dial tcp …").
+func TestAdminErrorsNameTheRequestOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	admin, err := NewAdmin("http://"+addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = admin.ServerInfo(context.Background())
+	if err == nil || strings.Count(err.Error(), "/server_info") != 1 || !IsRefused(err) || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("error %q: want the request named once, and the cause", err)
 	}
 }
