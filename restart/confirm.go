@@ -77,7 +77,7 @@ func (c *Confirmer) Before(ctx context.Context) (*adminv3.ServerInfo, uint32, er
 		}
 	}
 	if best == nil && c.highest != nil && IsRefused(lastErr) {
-		return nil, *c.highest, fmt.Errorf("%w: %s refuses connections since the last failed reload: %v", ErrAdminDown, c.Admin.URL(), lastErr)
+		return nil, *c.highest, fmt.Errorf("%w: %s refuses connections since the last failed reload: %w", ErrAdminDown, c.Admin.URL(), lastErr)
 	}
 	if best == nil {
 		//lint:ignore ST1005 Envoy is a proper noun
