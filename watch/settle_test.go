@@ -77,6 +77,7 @@ func TestChunkedWriteGivesOneReloadOfTheFinalContent(t *testing.T) {
 			file := plainSetup(t, t.TempDir())
 			h := start(t, []string{file}, nil, Options{Debounce: 150 * time.Millisecond})
 			done := make(chan struct{})
+			var written []time.Time // when each chunk was written
 			go func() {
 				defer close(done)
 				f, err := os.OpenFile(file, os.O_WRONLY|os.O_TRUNC, 0)
@@ -97,6 +98,7 @@ func TestChunkedWriteGivesOneReloadOfTheFinalContent(t *testing.T) {
 					if _, err := f.WriteString(c); err != nil {
 						t.Error(err)
 					}
+					written = append(written, time.Now())
 					if reopen || i == len(chunks)-1 {
 						if err := f.Close(); err != nil {
 							t.Error(err)
@@ -104,7 +106,15 @@ func TestChunkedWriteGivesOneReloadOfTheFinalContent(t *testing.T) {
 					}
 				}
 			}()
-			if got := h.collectUntil(done); len(got) != 1 || got[0] != final {
+			got := h.collectUntil(done)
+			for i := 1; i < len(written); i++ {
+				if gap := written[i].Sub(written[i-1]); gap >= 150*time.Millisecond {
+					// A writer this slow is a pause longer than the debounce:
+					// a reload of the part written is then right.
+					t.Skipf("the writer stalled %v between chunks (machine under load); the property needs gaps under the debounce", gap)
+				}
+			}
+			if len(got) != 1 || got[0] != final {
 				t.Fatalf("reloads saw %q, want exactly one with the final content", got)
 			}
 		})
