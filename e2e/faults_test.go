@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
 // dockerProxy stands between the reloader and the Docker Engine: stopping
@@ -345,5 +348,34 @@ func TestSafetyAmbiguousComposeServiceSignalsNothing(t *testing.T) {
 	}
 	if a.hups(t)+b.hups(t) != 0 {
 		t.Fatal("a container was signalled though the target was ambiguous")
+	}
+}
+
+// A container's `envoy --mode validate` that hangs returns when its
+// context ends: the attached exec connection, which nothing closed, held
+// the reload (and Ctrl-C) for as long as the command ran.
+func TestHangingContainerValidateIsCancelled(t *testing.T) {
+	requireDocker(t)
+	c := runEnvoy(t, uniqueName("envoy-hang"))
+	d, err := restart.NewDocker(c.name, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	d.EnvoyCommand = []string{"/usr/local/bin/envoy", "--mode", "validate", "-c", "/etc/envoy/envoy.yaml", "--init-delay", "60s"}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	returned := make(chan error, 1)
+	go func() {
+		_, _, err := d.EnvoyValidate(ctx)
+		returned <- err
+	}()
+	select {
+	case err := <-returned:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("EnvoyValidate: %v, want the context's deadline", err)
+		}
+	case <-time.After(20 * time.Second): // the command itself runs for 60 s
+		t.Fatal("EnvoyValidate still blocked 20 s after its 1 s deadline")
 	}
 }

@@ -312,6 +312,12 @@ func (d *Docker) EnvoyValidate(ctx context.Context) (ok bool, output []string, e
 			return false, nil, err
 		}
 	}
+	// A validate that hangs must hold neither the reload nor Ctrl-C: it is
+	// bounded, and its attached connection, which nothing else closes, is
+	// closed when ctx ends. (Docker cannot kill an exec; the process ends
+	// on its own or with the container.)
+	ctx, cancel := context.WithTimeout(ctx, envoyValidateTimeout)
+	defer cancel()
 	exec, err := d.cli.ContainerExecCreate(ctx, info.ID, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
 	if err != nil {
 		return false, nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), err)
@@ -320,15 +326,24 @@ func (d *Docker) EnvoyValidate(ctx context.Context) (ok bool, output []string, e
 	if err != nil {
 		return false, nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), err)
 	}
+	stopClosing := context.AfterFunc(ctx, att.Close)
+	defer stopClosing()
 	var buf bytes.Buffer
 	_, _ = stdcopy.StdCopy(&buf, &buf, att.Reader)
 	att.Close()
+	if ctx.Err() != nil {
+		return false, nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), context.Cause(ctx))
+	}
 	res, err := d.cli.ContainerExecInspect(ctx, exec.ID)
 	if err != nil {
 		return false, nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), err)
 	}
 	return res.ExitCode == 0, splitLines(buf.String()), nil
 }
+
+// envoyValidateTimeout bounds the container's `envoy --mode validate`; a
+// real Envoy validates a bootstrap in well under a second.
+const envoyValidateTimeout = 30 * time.Second
 
 // validateCommand derives `envoy --mode validate -c PATH` from a container's
 // command line: the Envoy binary (after a hot restarter's "--", if any) and

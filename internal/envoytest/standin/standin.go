@@ -176,6 +176,9 @@ func (s *server) load() (*bootstrap.Result, string) {
 
 // validate is --mode validate: phases 1 and 4 only; no port, no parent.
 func (s *server) validate() int {
+	if s.opts.initDelay > 0 {
+		time.Sleep(s.opts.initDelay) // models a slow validate (a real Envoy initializes first)
+	}
 	res, what := s.load()
 	if what == "" {
 		what = semanticError(res)
