@@ -207,6 +207,9 @@ func startPublished(t *testing.T, name string, commands func(ports []string) [][
 		case strings.Contains(failed, "address already in use") && attempt < 5:
 			_ = exec.Command("docker", "rm", "-f", name).Run()
 		default:
+			// `docker run` leaves the container it created when its start
+			// fails, before any cleanup of the caller's is registered.
+			_ = exec.Command("docker", "rm", "-f", name).Run()
 			t.Fatal(failed)
 		}
 	}
