@@ -167,21 +167,20 @@ func runContainer(t *testing.T, name string, dockerArgs, cmd []string) *envoyCon
 		args := append(append(append([]string{"run", "-d", "--name", name, "-v", c.dir + ":/etc/envoy"}, ownLabels(t)...), ports...), dockerArgs...)
 		return [][]string{append(append(args, image), cmd...)}
 	})
-	t.Cleanup(func() {
-		if t.Failed() {
-			out, _ := exec.Command("docker", "logs", name).CombinedOutput()
-			t.Logf("logs of %s:\n%s", name, out)
-		}
-		_ = exec.Command("docker", "rm", "-f", name).Run()
-	})
-	c.adminPort = hostPort(t, name, "9901")
-	c.listenerPort = hostPort(t, name, "10000")
+	c.connect(t)
+	return c
+}
+
+// connect finds the container's published ports and waits for its epoch 0.
+func (c *envoyContainer) connect(t *testing.T) {
+	t.Helper()
+	c.adminPort = hostPort(t, c.name, "9901")
+	c.listenerPort = hostPort(t, c.name, "10000")
 	var err error
 	if c.admin, err = restart.NewAdmin("http://127.0.0.1:"+strconv.Itoa(c.adminPort), time.Second); err != nil {
 		t.Fatal(err)
 	}
 	c.waitEpoch(t, 0)
-	return c
 }
 
 // startPublished runs the docker commands that create and start container
@@ -189,9 +188,18 @@ func runContainer(t *testing.T, name string, dockerArgs, cmd []string) *envoyCon
 // ports, as Compose files give (Docker would pick new ephemeral ones each
 // time a container starts again). A free port can be taken by another
 // process (a test package, `make bench`) before Docker binds it: then the
-// container is removed and the commands run again on other ports.
+// container is removed and the commands run again on other ports. The
+// container is removed when the test ends, whatever happened (`docker run`
+// leaves the container it created when its start fails).
 func startPublished(t *testing.T, name string, commands func(ports []string) [][]string) {
 	t.Helper()
+	t.Cleanup(func() {
+		if t.Failed() {
+			out, _ := exec.Command("docker", "logs", name).CombinedOutput()
+			t.Logf("logs of %s:\n%s", name, out)
+		}
+		_ = exec.Command("docker", "rm", "-f", name).Run()
+	})
 	for attempt := 1; ; attempt++ {
 		ports := []string{"-p", fmt.Sprintf("127.0.0.1:%d:9901", envoytest.FreePort(t)), "-p", fmt.Sprintf("127.0.0.1:%d:10000", envoytest.FreePort(t))}
 		var failed string
@@ -207,9 +215,6 @@ func startPublished(t *testing.T, name string, commands func(ports []string) [][
 		case strings.Contains(failed, "address already in use") && attempt < 5:
 			_ = exec.Command("docker", "rm", "-f", name).Run()
 		default:
-			// `docker run` leaves the container it created when its start
-			// fails, before any cleanup of the caller's is registered.
-			_ = exec.Command("docker", "rm", "-f", name).Run()
 			t.Fatal(failed)
 		}
 	}

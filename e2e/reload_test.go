@@ -61,14 +61,22 @@ func median(xs []float64) float64 {
 
 func listenerEpoch(t *testing.T, c *envoyContainer) string {
 	t.Helper()
+	_, epoch := c.serve(t)
+	return epoch
+}
+
+// serve reads the listener as curl does, on a new connection: the body
+// and the epoch that answered.
+func (c *envoyContainer) serve(t *testing.T) (body, epoch string) {
+	t.Helper()
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 3 * time.Second}
 	resp, err := client.Get("http://127.0.0.1:" + strconv.Itoa(c.listenerPort) + "/")
 	if err != nil {
 		t.Fatalf("the listener of %s does not serve: %v", c.name, err)
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.Header.Get("x-standin-epoch")
+	b, _ := io.ReadAll(resp.Body)
+	return string(b), resp.Header.Get("x-standin-epoch")
 }
 
 func TestInvalidEditSendsNoSignal(t *testing.T) {

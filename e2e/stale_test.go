@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,13 +33,6 @@ func runMounted(t *testing.T, dir string, vols []string, cmd []string, copyIn bo
 	t.Helper()
 	name := uniqueName("envoy-e2e-stale")
 	c := &envoyContainer{name: name, dir: dir, config: filepath.Join(dir, "envoy.yaml")}
-	t.Cleanup(func() {
-		if t.Failed() {
-			out, _ := exec.Command("docker", "logs", name).CombinedOutput()
-			t.Logf("logs of %s:\n%s", name, out)
-		}
-		_ = exec.Command("docker", "rm", "-f", name).Run()
-	})
 	startPublished(t, name, func(ports []string) [][]string {
 		args := append([]string{"--name", name}, ownLabels(t)...)
 		args = append(args, ports...)
@@ -55,27 +45,15 @@ func runMounted(t *testing.T, dir string, vols []string, cmd []string, copyIn bo
 		}
 		return [][]string{append([]string{"run", "-d"}, args...)}
 	})
-	c.adminPort = hostPort(t, name, "9901")
-	c.listenerPort = hostPort(t, name, "10000")
-	var err error
-	if c.admin, err = restart.NewAdmin("http://127.0.0.1:"+strconv.Itoa(c.adminPort), time.Second); err != nil {
-		t.Fatal(err)
-	}
-	c.waitEpoch(t, 0)
+	c.connect(t)
 	return c
 }
 
 // body is what the listener serves, read as curl does, on a new connection.
 func (c *envoyContainer) body(t *testing.T) string {
 	t.Helper()
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 3 * time.Second}
-	resp, err := client.Get("http://127.0.0.1:" + strconv.Itoa(c.listenerPort) + "/")
-	if err != nil {
-		t.Fatalf("the listener of %s does not serve: %v", c.name, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
+	body, _ := c.serve(t)
+	return body
 }
 
 // dumpDiff compares /config_dump's bootstrap with the saved text.

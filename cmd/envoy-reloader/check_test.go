@@ -129,14 +129,7 @@ func TestCheckBrokenBootstraps(t *testing.T) {
 	valid := validBootstrap(t)
 	for _, tc := range brokenCases {
 		t.Run(tc.name, func(t *testing.T) {
-			if !strings.Contains(valid, tc.old) {
-				t.Fatalf("the valid bootstrap has no %q to replace", tc.old)
-			}
-			broken := strings.Replace(valid, tc.old, tc.new, 1)
-			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "envoy.yaml"), []byte(broken), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			dir, broken := writeVariant(t, valid, tc.old, tc.new)
 			lines := strings.Split(broken, "\n")
 			col := strings.Index(lines[tc.line-1], tc.token) + 1
 			if col == 0 {
@@ -244,4 +237,19 @@ func TestCheckUsageErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeVariant writes valid with old replaced by new as envoy.yaml in a new
+// directory, and returns the directory and the text written.
+func writeVariant(t *testing.T, valid, old, new string) (dir, text string) {
+	t.Helper()
+	if !strings.Contains(valid, old) {
+		t.Fatalf("the valid bootstrap has no %q to replace", old)
+	}
+	text = strings.Replace(valid, old, new, 1)
+	dir = t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "envoy.yaml"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, text
 }

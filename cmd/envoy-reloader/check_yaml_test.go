@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -145,14 +143,7 @@ func runYAMLCases(t *testing.T, cases []yamlCase) {
 	valid := validBootstrap(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if !strings.Contains(valid, tc.old) {
-				t.Fatalf("the valid bootstrap has no %q to replace", tc.old)
-			}
-			broken := strings.Replace(valid, tc.old, tc.new, 1)
-			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "envoy.yaml"), []byte(broken), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			dir, broken := writeVariant(t, valid, tc.old, tc.new)
 			lines := strings.Split(broken, "\n")
 			var want []string
 			exit := 0
