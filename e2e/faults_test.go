@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
 	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
@@ -152,7 +153,7 @@ func TestFaultContainerStoppedStartedRecreated(t *testing.T) {
 	docker(t, "stop", "-t", "1", c.name)
 	writeFile(t, c.config, withNode(containerConfig("a"), "while-stopped"))
 	ev := r.wait(t, "reload")
-	if ev["result"] != "failed" || !strings.Contains(ev["error"].(string), "is not running") || ev["retry"] != true {
+	if ev["result"] != "failed" || ev["reason"] != "target_unreachable" || !strings.Contains(ev["error"].(string), "is not running") || ev["retry"] != true {
 		t.Fatalf("save while stopped: %v", ev)
 	}
 	docker(t, "start", c.name)
@@ -188,7 +189,7 @@ func TestFaultAdminStopsAnswering(t *testing.T) {
 	docker(t, "pause", c.name)
 	writeFile(t, c.config, withNode(containerConfig("a"), "while-paused"))
 	ev := r.wait(t, "reload")
-	if ev["result"] != "failed" || !strings.Contains(ev["error"].(string), "paused") {
+	if ev["result"] != "failed" || ev["reason"] != "target_unreachable" || !strings.Contains(ev["error"].(string), "paused") {
 		t.Fatalf("save while paused: %v", ev)
 	}
 	docker(t, "unpause", c.name)
@@ -206,7 +207,7 @@ func TestFaultAdminStopsAnswering(t *testing.T) {
 func TestFaultAdminUnreachableNamesURL(t *testing.T) {
 	requireDocker(t)
 	c := runEnvoy(t, uniqueName("envoy-fault"))
-	wrong := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	wrong := fmt.Sprintf("http://127.0.0.1:%d", envoytest.FreePort(t))
 	r := startReloader(t, c, "", "ENVOY_RELOADER_ADMIN_URL="+wrong)
 	writeFile(t, c.config, containerConfig("a"))
 	ev := r.wait(t, "reload")
@@ -216,15 +217,6 @@ func TestFaultAdminUnreachableNamesURL(t *testing.T) {
 	if c.hups(t) != 0 {
 		t.Fatal("signalled without reading the epoch first")
 	}
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // 5. 200 saves in 5 s, some invalid, the last valid.
@@ -343,7 +335,7 @@ func TestSafetyAmbiguousComposeServiceSignalsNothing(t *testing.T) {
 	writeFile(t, a.config, containerConfig("x"))
 	ev := r.wait(t, "reload")
 	msg, _ := ev["error"].(string)
-	if ev["result"] != "failed" || !strings.Contains(msg, a.name) || !strings.Contains(msg, b.name) || ev["retry"] == true {
+	if ev["result"] != "failed" || ev["reason"] != "target_ambiguous" || !strings.Contains(msg, a.name) || !strings.Contains(msg, b.name) || ev["retry"] == true {
 		t.Fatalf("reload %v", ev)
 	}
 	if a.hups(t)+b.hups(t) != 0 {

@@ -3,9 +3,7 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -277,7 +275,7 @@ func writeFile(t *testing.T, path, content string) {
 // reloader is a running `envoy-reloader watch --log-format json`.
 type reloader struct {
 	cmd    *exec.Cmd
-	events chan map[string]any
+	events <-chan map[string]any
 	// seen are the events wait has read, the ones it skipped included.
 	seen []map[string]any
 }
@@ -317,7 +315,7 @@ watch:
 confirm:
   timeout: 10s
 %s`, adminPort, targetYAML))
-	r := &reloader{cmd: exec.Command(reloaderBin, "watch", "--log-format", "json"), events: make(chan map[string]any, 1000)}
+	r := &reloader{cmd: exec.Command(reloaderBin, "watch", "--log-format", "json")}
 	r.cmd.Dir = dir
 	r.cmd.Env = append(os.Environ(), env...)
 	if prep != nil {
@@ -332,17 +330,7 @@ confirm:
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.cmd.Process.Kill(); _ = r.cmd.Wait() })
-	go func() {
-		defer close(r.events)
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil {
-				r.events <- m
-			}
-		}
-	}()
+	r.events = envoytest.Events(stdout, nil)
 	r.wait(t, "watching")
 	return r
 }

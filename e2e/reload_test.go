@@ -85,7 +85,7 @@ func TestInvalidEditSendsNoSignal(t *testing.T) {
 	r := startReloader(t, c, "")
 	writeFile(t, c.config, strings.Replace(containerConfig("backend"), "connect_timeout", "connect_timout", 1))
 	ev := r.wait(t, "reload")
-	if ev["result"] != "invalid" || len(ev["diagnostics"].([]any)) != 1 {
+	if ev["result"] != "invalid" || ev["reason"] != "invalid_config" || len(ev["diagnostics"].([]any)) != 1 {
 		t.Fatalf("reload %v", ev)
 	}
 	if _, signalled := ev["signal_ms"]; signalled || c.hups(t) != 0 {
@@ -112,7 +112,7 @@ func TestContainerEnvoyRejectsWhatOurCheckPasses(t *testing.T) {
 	}
 	writeFile(t, c.config, contrib)
 	ev := r.wait(t, "reload")
-	if ev["result"] != "invalid" || !strings.Contains(logLines(ev), "Didn't find a registered implementation for 'envoy.filters.network.mysql_proxy'") {
+	if ev["result"] != "invalid" || ev["reason"] != "envoy_rejected" || !strings.Contains(logLines(ev), "Didn't find a registered implementation for 'envoy.filters.network.mysql_proxy'") {
 		t.Fatalf("reload %v", ev)
 	}
 	if _, ok := ev["envoy_validate_ms"]; !ok {
@@ -133,7 +133,7 @@ func TestStartFailureKeepsOldEpochServing(t *testing.T) {
 	r := startReloader(t, c, "")
 	writeFile(t, c.config, containerConfig("backend", 9901))
 	ev := r.wait(t, "reload")
-	if ev["result"] != "failed" || !strings.Contains(ev["error"].(string), "Envoy did not take the new config") {
+	if ev["result"] != "failed" || ev["reason"] != "child_exited" || !strings.Contains(ev["error"].(string), "Envoy did not take the new config") {
 		t.Fatalf("reload %v", ev)
 	}
 	if !strings.Contains(logLines(ev), "error adding listener '0.0.0.0:9901': cannot bind '0.0.0.0:9901': Address already in use") {
@@ -184,10 +184,9 @@ func TestKeepAliveTrapThroughDocker(t *testing.T) {
 	}
 	defer d.Close()
 	h := &restart.HotRestart{Target: d, Signal: 1, Confirmer: &restart.Confirmer{Admin: c.admin, Interval: 25 * time.Millisecond, Timeout: 10 * time.Second}}
-	ev := restart.Event{}
-	h.Reload(context.Background(), &ev)
-	if ev.Result != "" || ev.Epoch == nil || *ev.Epoch != 1 {
-		t.Fatalf("confirmation: %+v", ev)
+	out, err := h.Reload(context.Background(), nil)
+	if err != nil || out.Epoch == nil || *out.Epoch != 1 {
+		t.Fatalf("confirmation: %+v, %v", out, err)
 	}
 	for range 10 {
 		if got := readKeepAlive(); got != "0" {

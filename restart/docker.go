@@ -18,6 +18,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
+	"golang.org/x/sys/unix"
 )
 
 // Compose's labels on the containers it runs.
@@ -44,6 +45,8 @@ type Docker struct {
 	// seen are the single-file mounts' host inodes per container instance,
 	// as first seen (see freshness.go).
 	seen map[string]map[string]fileID
+	// seenMounts are the bind mounts of the container found last.
+	seenMounts mountsSeen
 }
 
 // current is the container of this reload: the one Check found, or a new
@@ -90,6 +93,14 @@ var ErrNoContainer = errors.New("no container matches the target")
 // (the API's name filter matches substrings, so "envoy" would also find
 // "envoy-2"); an ID matches in full or by a prefix of at least 12 characters.
 func (d *Docker) Find(ctx context.Context) (container.InspectResponse, error) {
+	info, err := d.find(ctx)
+	if err == nil {
+		d.seenMounts.set(info)
+	}
+	return info, err
+}
+
+func (d *Docker) find(ctx context.Context) (container.InspectResponse, error) {
 	if d.Service == "" {
 		return d.findByName(ctx)
 	}
@@ -155,11 +166,8 @@ func (d *Docker) Check(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !info.State.Running {
-		return "", fmt.Errorf("%s is not running (%s, exit code %d)", d.Describe(), info.State.Status, info.State.ExitCode)
-	}
-	if info.State.Paused {
-		return "", fmt.Errorf("%s is paused", d.Describe())
+	if err := d.signallable(info); err != nil {
+		return "", err
 	}
 	d.checked = &info
 	d.inodesOf(info) // the first sight of an instance is the best record of what it mounted
@@ -172,35 +180,30 @@ func (d *Docker) Signal(ctx context.Context, sig syscall.Signal) error {
 	if err != nil {
 		return err
 	}
-	if !info.State.Running {
-		return fmt.Errorf("%s is not running (%s, exit code %d)", d.Describe(), info.State.Status, info.State.ExitCode)
+	if err := d.signallable(info); err != nil {
+		return err
 	}
-	if info.State.Paused {
-		return fmt.Errorf("%s is paused", d.Describe())
+	// By name: a remote Engine (Docker Desktop's VM) may number signals
+	// otherwise than this machine.
+	name := unix.SignalName(sig)
+	if name == "" {
+		return fmt.Errorf("send signal %d to %s: no name for it", int(sig), d.Describe())
 	}
-	name := "SIG" + strings.ToUpper(strings.TrimPrefix(unix2name(sig), "SIG"))
 	if err := d.cli.ContainerKill(ctx, info.ID, name); err != nil {
 		return fmt.Errorf("send %s to %s: %w", name, d.Describe(), err)
 	}
 	return nil
 }
 
-func unix2name(sig syscall.Signal) string {
-	switch sig {
-	case syscall.SIGHUP:
-		return "HUP"
-	case syscall.SIGUSR1:
-		return "USR1"
-	case syscall.SIGUSR2:
-		return "USR2"
-	case syscall.SIGTERM:
-		return "TERM"
-	case syscall.SIGINT:
-		return "INT"
-	case syscall.SIGQUIT:
-		return "QUIT"
+// signallable says why a container cannot take a signal, if it cannot.
+func (d *Docker) signallable(info container.InspectResponse) error {
+	if !info.State.Running {
+		return fmt.Errorf("%s is not running (%s, exit code %d)", d.Describe(), info.State.Status, info.State.ExitCode)
 	}
-	return fmt.Sprint(int(sig))
+	if info.State.Paused {
+		return fmt.Errorf("%s is paused", d.Describe())
+	}
+	return nil
 }
 
 // LogsSince returns the container's log lines since t, at most max of the
@@ -279,23 +282,11 @@ type StoppedError struct {
 	ExitCode int
 }
 
+// Is makes errors.Is(err, ErrTargetStopped) true.
+func (e *StoppedError) Is(target error) bool { return target == ErrTargetStopped }
+
 func (e *StoppedError) Error() string {
 	return fmt.Sprintf("%s stopped (%s, exit code %d)", e.Target, e.Status, e.ExitCode)
-}
-
-// Mounts maps the container's bind-mount destinations to their host sources.
-func (d *Docker) Mounts(ctx context.Context) (map[string]string, error) {
-	info, err := d.Find(ctx)
-	if err != nil {
-		return nil, err
-	}
-	m := map[string]string{}
-	for _, mt := range info.Mounts {
-		if mt.Type == "bind" {
-			m[mt.Destination] = mt.Source
-		}
-	}
-	return m, nil
 }
 
 // EnvoyValidate runs the container's own Envoy in validate mode on its

@@ -2,16 +2,20 @@ package restart
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -162,17 +166,15 @@ func TestConfirmationNotFooledBySharedAdminSocket(t *testing.T) {
 
 func TestHotRestartOfALocalProcess(t *testing.T) {
 	e := startLocalEnvoy(t)
-	p := &Pipeline{Bootstrap: e.config, Reloader: &HotRestart{
-		Target: &Process{PID: e.restarter.PID()}, Signal: syscall.SIGHUP, Confirmer: e.confirmer(),
-	}}
+	h := &HotRestart{Target: &Process{PID: e.restarter.PID()}, Signal: syscall.SIGHUP, Confirmer: e.confirmer()}
 	for want := uint32(1); want <= 2; want++ {
 		writeFile(t, e.config, envoytest.Config(e.adminPort, "backend"+strconv.Itoa(int(want)), e.listenerPort))
-		ev := p.Run(context.Background(), []string{e.config})
-		if ev.Result != ResultOK || ev.Epoch == nil || *ev.Epoch != want || *ev.PreviousEpoch != want-1 {
-			t.Fatalf("reload %d: %+v", want, ev)
+		out, err := reloadFile(t, h, e.config)
+		if err != nil || out.Epoch == nil || *out.Epoch != want || *out.PreviousEpoch != want-1 {
+			t.Fatalf("reload %d: %+v, %v", want, out, err)
 		}
-		if ev.ValidateMs == nil || ev.SignalMs == nil || ev.ConfirmMs == nil || ev.LoadedMs == nil || ev.EnvoyValidateMs != nil {
-			t.Errorf("phases: %+v", ev)
+		if out.Signal == 0 || out.Confirm == 0 || out.Loaded == 0 || out.EnvoyValidate != 0 {
+			t.Errorf("phases: %+v", out)
 		}
 		if got := e.listenerEpoch(t); got != strconv.Itoa(int(want)) {
 			t.Errorf("listener served by epoch %s, want %d", got, want)
@@ -192,15 +194,15 @@ func TestFailedEpochKeepsOldServing(t *testing.T) {
 	}
 	defer taken.Close()
 	takenPort := taken.Addr().(*net.TCPAddr).Port
-	p := &Pipeline{Bootstrap: e.config, Reloader: &HotRestart{
+	h := &HotRestart{
 		Target: &Process{PID: e.restarter.PID()}, Signal: syscall.SIGHUP,
 		Confirmer: &Confirmer{Admin: e.admin, Interval: 10 * time.Millisecond, Timeout: 2 * time.Second},
-	}}
+	}
 	bad := envoytest.Config(e.adminPort, "backend", e.listenerPort, takenPort)
 	writeFile(t, e.config, bad)
-	ev := p.Run(context.Background(), []string{e.config})
-	if ev.Result != ResultFailed || !strings.Contains(ev.Error, "the old Envoy still serves traffic but has no admin") {
-		t.Fatalf("event %+v", ev)
+	out, err := reloadFile(t, h, e.config)
+	if !errors.Is(err, ErrNotConfirmed) || !strings.Contains(err.Error(), "the old Envoy still serves traffic but has no admin") {
+		t.Fatalf("reload: %+v, %v", out, err)
 	}
 	if got := e.listenerEpoch(t); got != "0" {
 		t.Fatalf("after the failed epoch, listener served by %q, want the old epoch 0", got)
@@ -209,12 +211,12 @@ func TestFailedEpochKeepsOldServing(t *testing.T) {
 		t.Errorf("the stand-in did not log Envoy's bind failure")
 	}
 	writeFile(t, e.config, envoytest.Config(e.adminPort, "fixed", e.listenerPort))
-	ev = p.Run(context.Background(), []string{e.config})
-	if ev.Result != ResultOK || *ev.Epoch != 1 {
-		t.Fatalf("the next good save: %+v (restarter reuses epoch 1 after a failure)", ev)
+	out, err = reloadFile(t, h, e.config)
+	if err != nil || *out.Epoch != 1 {
+		t.Fatalf("the next good save: %+v, %v (restarter reuses epoch 1 after a failure)", out, err)
 	}
-	if len(ev.Warnings) != 1 || !strings.Contains(ev.Warnings[0], "signalling anyway") {
-		t.Errorf("warnings %q", ev.Warnings)
+	if len(out.Warnings) != 1 || !strings.Contains(out.Warnings[0], "signalling anyway") {
+		t.Errorf("warnings %q", out.Warnings)
 	}
 }
 
@@ -224,10 +226,9 @@ func TestAdminDownBeforeTheFirstSignal(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := &countingTarget{}
-	ev := Event{}
-	(&HotRestart{Target: target, Signal: syscall.SIGHUP, Confirmer: &Confirmer{Admin: admin, Interval: time.Millisecond, Timeout: time.Second}}).Reload(context.Background(), &ev)
-	if ev.Result != ResultFailed || !strings.Contains(ev.Error, admin.URL()) || !strings.Contains(ev.Error, "connection refused") || target.signals != 0 {
-		t.Fatalf("event %+v, signals %d", ev, target.signals)
+	_, err = (&HotRestart{Target: target, Signal: syscall.SIGHUP, Confirmer: &Confirmer{Admin: admin, Interval: time.Millisecond, Timeout: time.Second}}).Reload(context.Background(), nil)
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), admin.URL()) || !strings.Contains(err.Error(), "connection refused") || target.signals != 0 {
+		t.Fatalf("error %v, signals %d", err, target.signals)
 	}
 }
 
@@ -253,41 +254,25 @@ func TestAdminRefusesRedirectsAndOtherSchemes(t *testing.T) {
 	}
 }
 
-// TestSaveWhileTargetDownIsAppliedOnceWhenBack: a save made while the target
-// cannot be reached is reported, then applied once it answers; a later save
-// made while it is still down replaces it, so nothing is applied twice.
-func TestSaveWhileTargetDownIsAppliedOnceWhenBack(t *testing.T) {
-	e := startLocalEnvoy(t)
-	pidFile := filepath.Join(t.TempDir(), "envoy.pid") // absent: the target is down
-	h := startLoop(t, e.config, &HotRestart{
-		Target: &Process{PIDFile: pidFile}, Signal: syscall.SIGHUP, Confirmer: e.confirmer(),
-	})
-	writeFile(t, e.config, envoytest.Config(e.adminPort, "v2", e.listenerPort))
-	ev := h.nextEvent(t)
-	if ev.Result != ResultFailed || !ev.Retry || !strings.Contains(ev.Error, "PID file") {
-		t.Fatalf("save while down: %+v", ev)
+// reloadFile validates file and hot-restarts h with it, as the reload loop
+// does with a valid save.
+func reloadFile(t *testing.T, h *HotRestart, file string) (Outcome, error) {
+	t.Helper()
+	res, err := bootstrap.LoadFile(file, bootstrap.Options{})
+	if err != nil || !res.Valid() {
+		t.Fatalf("%s does not validate: %v %v", file, err, res.Diagnostics)
 	}
-	if n := h.nextNotice(t); n.Event != "retry" {
-		t.Fatalf("notice %+v", n)
+	return h.Reload(context.Background(), res)
+}
+
+// writeFile saves whole, by a rename, as an editor's safe write does.
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	writeFile(t, e.config, envoytest.Config(e.adminPort, "v3", e.listenerPort))
-	if ev := h.nextEvent(t); ev.Result != ResultFailed || !ev.Retry {
-		t.Fatalf("second save while down: %+v", ev)
-	}
-	writeFile(t, pidFile, strconv.Itoa(e.restarter.PID()))
-	ev = h.nextEvent(t)
-	if ev.Result != ResultOK || *ev.Epoch != 1 || len(ev.Warnings) == 0 || !strings.Contains(ev.Warnings[len(ev.Warnings)-1], "applied on retry") {
-		t.Fatalf("retry: %+v", ev)
-	}
-	if strings.Join(ev.Changes, " ") != "-cluster backend +cluster v3 ~listener listener_0" {
-		t.Errorf("the retry applied %q, want the latest save", ev.Changes)
-	}
-	select {
-	case ev := <-h.events:
-		t.Fatalf("a second application: %+v", ev)
-	case <-time.After(2500 * time.Millisecond): // longer than the retry pace
-	}
-	if n := strings.Count(e.restarter.Log(), "got SIGHUP"); n != 1 {
-		t.Fatalf("%d SIGHUPs, want 1", n)
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
 	}
 }

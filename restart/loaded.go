@@ -99,49 +99,55 @@ func (p *Process) ResolveEnvoyPath(_ context.Context, configPath string) string 
 // config: /server_info names the watched bootstrap as its config_path, and
 // /config_dump's bootstrap is the validated one (see LoadedDiff). Both are
 // read on fresh connections, as every admin request is.
-func (h *HotRestart) verifyLoaded(ctx context.Context, ev *Event, info *adminv3.ServerInfo) {
+func (h *HotRestart) verifyLoaded(ctx context.Context, out *Outcome, res *bootstrap.Result, info *adminv3.ServerInfo) error {
 	start := time.Now()
-	defer func() { ev.LoadedMs = Millis(time.Since(start)) }()
+	defer func() { out.Loaded = time.Since(start) }()
 	configPath := info.GetCommandLineOptions().GetConfigPath()
 	if p, ok := h.Target.(EnvoyPather); ok && configPath != "" {
-		want, mapped := p.EnvoyPath(ctx, ev.Bootstrap.File)
+		want, mapped := p.EnvoyPath(ctx, res.File)
 		got := p.ResolveEnvoyPath(ctx, configPath)
 		hostGot, known := p.HostPathOf(ctx, got)
 		_, isDocker := h.Target.(*Docker)
 		switch {
-		case known && hostGot == absPath(ev.Bootstrap.File):
+		case known && hostGot == absPath(res.File):
 			// The very file watched, whichever mount Envoy reads it through.
 		case !mapped || !known:
 			// No mount covers the file as paths read here: with a local
 			// Engine, start refused that already; elsewhere (Docker Desktop
 			// names sources in its VM) it is no proof.
-			ev.Warnings = append(ev.Warnings, fmt.Sprintf("could not verify that Envoy's config_path %s is the watched %s: no bind mount of it as seen here", got, ev.Bootstrap.File))
+			out.Warnings = append(out.Warnings, fmt.Sprintf("could not verify that Envoy's config_path %s is the watched %s: no bind mount of it as seen here", got, res.File))
 		case isDocker && !path.IsAbs(configPath):
 			// Resolved against the container's working directory, which a
 			// start script may have left: no proof either way.
-			ev.Warnings = append(ev.Warnings, fmt.Sprintf("could not verify that Envoy's relative config_path %s is the watched %s", configPath, ev.Bootstrap.File))
+			out.Warnings = append(out.Warnings, fmt.Sprintf("could not verify that Envoy's relative config_path %s is the watched %s", configPath, res.File))
 		default:
-			ev.Result = ResultStale
-			ev.Error = fmt.Sprintf("Envoy in %s runs %s, not the watched %s (which it would see as %s)", h.Target.Describe(), got, ev.Bootstrap.File, want)
-			return
+			return staleAfterLive(fmt.Sprintf("Envoy in %s runs %s, not the watched %s (which it would see as %s)", h.Target.Describe(), got, res.File, want))
 		}
 	}
 	loaded, err := h.Confirmer.Admin.LoadedBootstrap(ctx)
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
-			ev.Warnings = append(ev.Warnings, fmt.Sprintf("could not verify the loaded config: %v", err))
+			out.Warnings = append(out.Warnings, fmt.Sprintf("could not verify the loaded config: %v", err))
 		}
-		return
+		return nil
 	}
 	var overlay *bootstrapv3.Bootstrap
 	if y := info.GetCommandLineOptions().GetConfigYaml(); y != "" {
 		overlay = bootstrap.Load("--config-yaml", []byte(y), bootstrap.Options{}).Bootstrap
 	}
-	if diff := LoadedDiff(ev.Bootstrap.Bootstrap, loaded, overlay); len(diff) > 0 {
-		ev.Result = ResultStale
-		ev.StaleFields = diff
-		ev.Error = fmt.Sprintf("epoch %d is live but runs another config than the saved %s: /config_dump's bootstrap differs in %s (Envoy reads %s)",
-			Epoch(info), ev.Bootstrap.File, describeDiff(diff), configPath)
-		ev.Hint = "mount the bootstrap's directory (-v ./envoy:/etc/envoy), not the file, and recreate the container once"
+	if diff := LoadedDiff(res.Bootstrap, loaded, overlay); len(diff) > 0 {
+		out.StaleFields = diff
+		out.Hint = "mount the bootstrap's directory (-v ./envoy:/etc/envoy), not the file, and recreate the container once"
+		return staleAfterLive(fmt.Sprintf("epoch %d is live but runs another config than the saved %s: /config_dump's bootstrap differs in %s (Envoy reads %s)",
+			Epoch(info), res.File, describeDiff(diff), configPath))
 	}
+	return nil
 }
+
+// staleAfterLive: the new epoch is LIVE but does not run the saved config.
+type staleAfterLive string
+
+func (e staleAfterLive) Error() string { return string(e) }
+
+// Is makes errors.Is(err, ErrStale) true.
+func (e staleAfterLive) Is(target error) bool { return target == ErrStale }

@@ -1,7 +1,7 @@
 package restart
 
 import (
-	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -18,12 +18,10 @@ func TestLoadedElsewhereIsStale(t *testing.T) {
 	e := startLocalEnvoy(t)
 	watched := filepath.Join(t.TempDir(), "envoy.yaml")
 	writeFile(t, watched, envoytest.Config(e.adminPort, "edited", e.listenerPort))
-	p := &Pipeline{Bootstrap: watched, Reloader: &HotRestart{
-		Target: &Process{PID: e.restarter.PID()}, Signal: syscall.SIGHUP, Confirmer: e.confirmer(),
-	}}
-	ev := p.Run(context.Background(), []string{watched})
-	if ev.Result != ResultStale || !strings.Contains(ev.Error, e.config) || !strings.Contains(ev.Error, watched) {
-		t.Fatalf("reload: %+v", ev)
+	h := &HotRestart{Target: &Process{PID: e.restarter.PID()}, Signal: syscall.SIGHUP, Confirmer: e.confirmer()}
+	out, err := reloadFile(t, h, watched)
+	if !errors.Is(err, ErrStale) || out.Epoch == nil || !strings.Contains(err.Error(), e.config) || !strings.Contains(err.Error(), watched) {
+		t.Fatalf("reload: %+v, %v", out, err)
 	}
 }
 
@@ -31,13 +29,11 @@ func TestLoadedElsewhereIsStale(t *testing.T) {
 // runs the file merged with it; the proof merges it too and confirms.
 func TestConfigYAMLOverlayIsNotADifference(t *testing.T) {
 	e := startLocalEnvoy(t, "--config-yaml", "stats_flush_interval: 7s")
-	p := &Pipeline{Bootstrap: e.config, Reloader: &HotRestart{
-		Target: &Process{PID: e.restarter.PID()}, Signal: syscall.SIGHUP, Confirmer: e.confirmer(),
-	}}
+	h := &HotRestart{Target: &Process{PID: e.restarter.PID()}, Signal: syscall.SIGHUP, Confirmer: e.confirmer()}
 	writeFile(t, e.config, envoytest.Config(e.adminPort, "edited", e.listenerPort))
-	ev := p.Run(context.Background(), []string{e.config})
-	if ev.Result != ResultOK || ev.LoadedMs == nil || len(ev.Warnings) != 0 {
-		t.Fatalf("reload: %+v", ev)
+	out, err := reloadFile(t, h, e.config)
+	if err != nil || out.Loaded == 0 || len(out.Warnings) != 0 {
+		t.Fatalf("reload: %+v, %v", out, err)
 	}
 }
 

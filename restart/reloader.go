@@ -1,3 +1,10 @@
+// Package restart hot-restarts one Envoy and proves it took the config:
+// targets (a Docker container, a local process), the signal, the epoch
+// confirmation on fresh admin connections, and why a restart failed.
+//
+// It takes a config already validated by config/bootstrap and returns a
+// typed Outcome and error (outcome.go); it knows nothing of watching or of
+// the reload loop.
 package restart
 
 import (
@@ -11,6 +18,8 @@ import (
 	"time"
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 )
 
 // Target is what receives the hot-restart signal.
@@ -73,6 +82,9 @@ var failedChild = regexp.MustCompile(`PID=\d+ exited with code=(\d+)`)
 // ChildFailedError says the restarter reported the new epoch's failure.
 type ChildFailedError struct{ Code int }
 
+// Is makes errors.Is(err, ErrChildExited) true.
+func (e *ChildFailedError) Is(target error) bool { return target == ErrChildExited }
+
 func (e *ChildFailedError) Error() string {
 	return fmt.Sprintf("the new epoch exited with code %d", e.Code)
 }
@@ -87,85 +99,72 @@ func childFailure(lines []string) error {
 	return nil
 }
 
-// Reload implements Reloader.
-func (h *HotRestart) Reload(ctx context.Context, ev *Event) {
-	fail := func(err error, hint string) {
-		ev.Result, ev.Error, ev.Hint = ResultFailed, err.Error(), hint
-	}
-	// Failures before the signal leave Envoy as it was: the loop may retry
-	// them once the target answers, without ever applying a save twice.
-	failBeforeSignal := func(err error, hint string) {
-		fail(err, hint)
-		ev.Retry = !errors.Is(err, ErrAmbiguous)
-	}
+// Reload hot-restarts the target with res, a config already validated
+// here, and confirms it. The error says how a failed restart ended (see
+// outcome.go); the Outcome holds what was measured and found either way.
+func (h *HotRestart) Reload(ctx context.Context, res *bootstrap.Result) (out Outcome, err error) {
 	instance := ""
 	if c, ok := h.Target.(Checker); ok {
-		var err error
 		if instance, err = c.Check(ctx); err != nil {
-			failBeforeSignal(err, "")
-			return
+			return out, unreachable(err)
 		}
 		if h.instance != "" && instance != h.instance {
 			h.Confirmer.Forget() // a new Envoy: its epochs start again
 		}
 	}
-	if r, ok := h.Target.(Reacher); ok && ev.Bootstrap != nil {
+	if r, ok := h.Target.(Reacher); ok && res != nil {
 		start := time.Now()
-		unverified, err := r.Reach(ctx, h.wantFiles(ev))
-		ev.ReachMs = Millis(time.Since(start))
-		if err != nil {
-			var stale *StaleError
-			if errors.As(err, &stale) {
-				ev.Result, ev.Error, ev.Hint = ResultStale, err.Error(), staleHint
-				return
-			}
-			failBeforeSignal(err, "")
-			return
+		unverified, err := r.Reach(ctx, h.wantFiles(res))
+		out.Reach = time.Since(start)
+		switch {
+		case errors.Is(err, ErrStale):
+			out.Hint = staleHint
+			return out, err
+		case err != nil:
+			return out, unreachable(err)
 		}
 		if len(unverified) > 0 && h.warnedUnverified != instance {
 			h.warnedUnverified = instance
-			ev.Warnings = append(ev.Warnings, "could not verify that Envoy will read the saved bytes: "+strings.Join(unverified, "; "))
+			out.Warnings = append(out.Warnings, "could not verify that Envoy will read the saved bytes: "+strings.Join(unverified, "; "))
 		}
 	}
 	beforeInfo, before, err := h.Confirmer.Before(ctx)
 	switch {
 	case errors.Is(err, ErrAdminDown):
-		ev.Warnings = append(ev.Warnings, fmt.Sprintf("%v; signalling anyway, last confirmed epoch %d", err, before))
+		out.Warnings = append(out.Warnings, fmt.Sprintf("%v; signalling anyway, last confirmed epoch %d", err, before))
 	case err != nil:
-		failBeforeSignal(err, "is Envoy running, and is admin.url its admin address?")
-		return
+		out.Hint = "is Envoy running, and is admin.url its admin address?"
+		return out, unreachable(err)
 	}
-	ev.PreviousEpoch = &before
+	out.PreviousEpoch = &before
 
 	if v, ok := h.Target.(EnvoyValidator); ok && h.EnvoyValidate {
 		start := time.Now()
-		valid, out, err := v.EnvoyValidate(ctx)
-		ev.EnvoyValidateMs = Millis(time.Since(start))
+		valid, lines, err := v.EnvoyValidate(ctx)
+		out.EnvoyValidate = time.Since(start)
 		switch {
 		case err != nil:
-			fail(fmt.Errorf("envoy --mode validate could not run: %w", err), "set validate.envoy_command, or validate.envoy: off")
-			return
+			out.Hint = "set validate.envoy_command, or validate.envoy: off"
+			return out, fmt.Errorf("%w: %w", ErrEnvoyValidateUnavailable, err)
 		case !valid:
-			ev.Result, ev.Error, ev.EnvoyLog = ResultInvalid, "the Envoy in "+h.Target.Describe()+" rejects the config (envoy --mode validate)", out
-			return
+			out.EnvoyLog = lines
+			return out, fmt.Errorf("the Envoy in %s %w", h.Target.Describe(), ErrEnvoyRejected)
 		}
 	}
 
 	// Envoy reads the file itself after the signal: a save made since it
 	// was validated must not reach it unchecked. The watcher already holds
 	// that save, which is validated next.
-	if ev.Bootstrap != nil && !ev.Bootstrap.Unchanged() {
-		fail(errors.New("not signalled: the bootstrap changed after it was validated; the newer save is checked next"), "")
-		return
+	if res != nil && !res.Unchanged() {
+		return out, ErrChangedSinceValidation
 	}
 	start := time.Now()
 	signalled := start.Add(-50 * time.Millisecond) // a margin for the daemon's clock
-	if err := h.Target.Signal(ctx, h.Signal); err != nil {
-		ev.SignalMs = Millis(time.Since(start))
-		failBeforeSignal(err, "")
-		return
+	err = h.Target.Signal(ctx, h.Signal)
+	out.Signal = time.Since(start)
+	if err != nil {
+		return out, unreachable(err)
 	}
-	ev.SignalMs = Millis(time.Since(start))
 
 	start = time.Now()
 	var watchdog Watchdog
@@ -174,54 +173,58 @@ func (h *HotRestart) Reload(ctx context.Context, ev *Event) {
 		watchdog = diag.Watchdog(signalled)
 	}
 	info, failure, err := h.Confirmer.Wait(ctx, before, watchdog)
-	ev.ConfirmMs = Millis(time.Since(start))
+	out.Confirm = time.Since(start)
 	if err == nil {
 		h.instance = instance
 		epoch := Epoch(info)
-		ev.Epoch = &epoch
+		out.Epoch = &epoch
 		for _, w := range []string{coldStartWarning(beforeInfo, info), drainWindowWarning(beforeInfo, epoch)} {
 			if w != "" {
-				ev.Warnings = append(ev.Warnings, w)
+				out.Warnings = append(out.Warnings, w)
 			}
 		}
-		if ev.Bootstrap != nil && ev.Bootstrap.Bootstrap != nil {
-			h.verifyLoaded(ctx, ev, info)
+		if res != nil && res.Bootstrap != nil {
+			return out, h.verifyLoaded(ctx, &out, res, info)
 		}
-		return
+		return out, nil
 	}
 	if ctx.Err() != nil {
-		fail(fmt.Errorf("interrupted while confirming: %w", ctx.Err()), "")
-		return
-	}
-	h.diagnose(ctx, ev, err, failure, diag, canDiagnose, signalled)
-}
-
-// diagnose turns a failed confirmation into what the user needs to know.
-func (h *HotRestart) diagnose(ctx context.Context, ev *Event, err error, failure *Failure, diag Diagnoser, canDiagnose bool, since time.Time) {
-	ev.Result = ResultFailed
-	var stopped *StoppedError
-	var child *ChildFailedError
-	switch {
-	case errors.As(err, &stopped):
-		ev.Error = fmt.Sprintf("%s: %v", ErrNotConfirmed, err)
-		if canDiagnose {
-			ev.EnvoyLog = diag.LogsSince(ctx, time.Time{}, 20)
-		}
-		return
-	case errors.As(err, &child):
-		ev.Error = fmt.Sprintf("%s: %v", ErrNotConfirmed, err)
-	case failure != nil && failure.Refused:
-		ev.Error = fmt.Sprintf("%s: the new epoch failed after the old one had closed its admin listener (%s refuses connections); "+
-			"the old Envoy still serves traffic but has no admin until the next good reload", ErrNotConfirmed, h.Confirmer.Admin.URL())
-	case failure != nil && failure.Stuck != "":
-		ev.Error = fmt.Sprintf("%s: the new epoch came up but stayed %s", ErrNotConfirmed, failure.Stuck)
-	default:
-		ev.Error = err.Error()
+		return out, fmt.Errorf("interrupted while confirming: %w", ctx.Err())
 	}
 	if canDiagnose {
-		ev.EnvoyLog = diag.LogsSince(ctx, since, 0)
+		since := signalled
+		if errors.Is(err, ErrTargetStopped) {
+			since = time.Time{} // its last lines, whenever written, say why it stopped
+		}
+		out.EnvoyLog = diag.LogsSince(ctx, since, logLinesFor(err))
 	}
-	ev.Hint = hintFor(ev.EnvoyLog)
+	out.Hint = hintFor(out.EnvoyLog)
+	return out, h.notConfirmed(err, failure)
+}
+
+// logLinesFor: a stopped target's last 20 lines; every line since the
+// signal otherwise.
+func logLinesFor(err error) int {
+	if errors.Is(err, ErrTargetStopped) {
+		return 20
+	}
+	return 0
+}
+
+// notConfirmed says why a confirmation failed in the words the user needs.
+func (h *HotRestart) notConfirmed(err error, failure *Failure) error {
+	switch {
+	case errors.Is(err, ErrTargetStopped), errors.Is(err, ErrChildExited):
+		return fmt.Errorf("%w: %w", ErrNotConfirmed, err)
+	case failure != nil && failure.Refused:
+		return fmt.Errorf("%w: the new epoch failed after the old one had closed its admin listener (%s refuses connections); "+
+			"the old Envoy still serves traffic but has no admin until the next good reload", ErrNotConfirmed, h.Confirmer.Admin.URL())
+	case failure != nil && failure.Stuck != "":
+		return fmt.Errorf("%w: the new epoch came up but stayed %s", ErrNotConfirmed, failure.Stuck)
+	case errors.Is(err, ErrNotConfirmed):
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrNotConfirmed, err)
 }
 
 // hintFor recognises Envoy failures whose cause is not what they say.

@@ -4,23 +4,18 @@ import (
 	"crypto/sha256"
 	"os"
 	"path/filepath"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 )
 
-// wantFiles are the files of ev's bootstrap Envoy reads after the signal:
+// wantFiles are the files of res Envoy reads after the signal:
 // the bootstrap with the digest that was validated, and each referenced
 // file that exists here with the digest of its bytes now (the validator
 // does not read them; the watcher's batch just did change them).
-func (h *HotRestart) wantFiles(ev *Event) []WantFile {
-	res := ev.Bootstrap
+func (h *HotRestart) wantFiles(res *bootstrap.Result) []WantFile {
 	files := []WantFile{{HostPath: absPath(res.File), Digest: res.Digest, Bootstrap: true}}
 	for _, ref := range res.ReferencedFiles {
-		host := ref.Path
-		switch {
-		case h.HostPath != nil:
-			host = h.HostPath(ref.Path)
-		case !filepath.IsAbs(host):
-			host = filepath.Join(filepath.Dir(res.File), host)
-		}
+		host := h.hostPath(res.File, ref.Path)
 		data, err := os.ReadFile(host)
 		if err != nil {
 			continue // not here: nothing saved here can be stale
@@ -45,4 +40,13 @@ func absPath(p string) string {
 		return filepath.Join(dir, filepath.Base(abs))
 	}
 	return abs
+}
+
+// hostPath maps a referenced file here by h.HostPath, or by the default
+// rule when it is unset.
+func (h *HotRestart) hostPath(bootstrapFile, p string) string {
+	if h.HostPath != nil {
+		return h.HostPath(p)
+	}
+	return HostPaths{Bootstrap: bootstrapFile}.Host(p)
 }

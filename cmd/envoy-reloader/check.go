@@ -37,13 +37,8 @@ FILE:LINE:COL: error|warning: message. Exit status: 0 when all are valid
 					return usageErr(fmt.Errorf("%s: %w", f, err))
 				}
 				p.Diagnostics(res.Diagnostics, "")
-				for _, d := range res.Diagnostics {
-					if d.Severity == bootstrap.SeverityError {
-						errs++
-					} else {
-						warns++
-					}
-				}
+				e, w := bootstrap.Count(res.Diagnostics)
+				errs, warns = errs+e, warns+w
 				invalid = invalid || !res.Valid()
 			}
 			p.Summary(len(files), errs, warns)

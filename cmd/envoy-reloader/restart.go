@@ -9,6 +9,7 @@ import (
 
 	"github.com/envoy-reloader/envoy-reloader/config"
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+	"github.com/envoy-reloader/envoy-reloader/internal/reload"
 	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
@@ -29,10 +30,10 @@ func newRestartCmd(g *globalFlags) *cobra.Command {
 			}
 			defer setup.close()
 			setup.warnStart(p, s.BootstrapPath())
-			pipeline := &restart.Pipeline{Bootstrap: s.BootstrapPath(), Options: bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated}, Reloader: setup.reloader}
+			pipeline := &reload.Pipeline{Bootstrap: s.BootstrapPath(), Options: bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated}, Reloader: setup.reloader}
 			ev := pipeline.Run(ctx, []string{s.BootstrapPath()})
 			p.Reload(ev)
-			if ev.Result != restart.ResultOK {
+			if ev.Result != reload.ResultOK {
 				return &exitError{code: exitInvalid, err: errSilent}
 			}
 			return nil
@@ -99,6 +100,6 @@ func warnMounts(cmd *cobra.Command, g *globalFlags, s config.Settings) {
 		return
 	}
 	for _, w := range warnings {
-		p.Notice(restart.Notice{Event: "mount_warning", Time: time.Now(), Level: "warn", Path: s.BootstrapPath(), Message: w})
+		p.Notice(reload.Notice{Event: "mount_warning", Time: time.Now(), Level: "warn", Path: s.BootstrapPath(), Message: w})
 	}
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/envoy-reloader/envoy-reloader/config"
+	"github.com/envoy-reloader/envoy-reloader/internal/reload"
 	"github.com/envoy-reloader/envoy-reloader/internal/report"
 	"github.com/envoy-reloader/envoy-reloader/restart"
 )
@@ -22,9 +22,24 @@ var errNoTarget = errors.New("no Envoy to reload: set target.container, target.c
 type reloadSetup struct {
 	reloader *restart.HotRestart
 	hostPath func(string) string
-	close    func()
+	// follow, when set, runs until ctx ends and calls changed whenever the
+	// target's files are mapped anew (a container recreated with other
+	// mounts).
+	follow func(ctx context.Context, changed func())
+	close  func()
 	// warnings are said once at start: single-file bind mounts.
 	warnings []string
+}
+
+// hostPaths maps referenced files here by the settings' paths:, and by the
+// container's bind mounts as last seen when paths: is empty; used by dry
+// runs too.
+func hostPaths(s config.Settings) restart.HostPaths {
+	h := restart.HostPaths{Bootstrap: s.BootstrapPath(), Paths: restart.PathMap{}}
+	for containerDir, hostDir := range s.Paths {
+		h.Paths[containerDir] = s.Resolve(hostDir)
+	}
+	return h
 }
 
 func newReloadSetup(ctx context.Context, s config.Settings) (*reloadSetup, error) {
@@ -40,10 +55,7 @@ func newReloadSetup(ctx context.Context, s config.Settings) (*reloadSetup, error
 		return nil, usageErr(err)
 	}
 	setup := &reloadSetup{close: func() {}}
-	paths := restart.PathMap{}
-	for containerDir, hostDir := range s.Paths {
-		paths[containerDir] = s.Resolve(hostDir)
-	}
+	paths := hostPaths(s)
 	var target restart.Target
 	if s.IsContainer() {
 		d, err := restart.NewDocker(s.Target.Container, s.Target.ComposeService, s.Target.ComposeProject)
@@ -53,7 +65,8 @@ func newReloadSetup(ctx context.Context, s config.Settings) (*reloadSetup, error
 		d.EnvoyCommand = s.Validate.EnvoyCommand
 		setup.close = func() { _ = d.Close() }
 		// How the container sees the watched bootstrap; a container not
-		// found yet is reported at the first reload.
+		// found yet is reported at the first reload. The lookup records its
+		// mounts, which map the referenced files until it is recreated.
 		warnings, err := d.MountCheck(ctx, s.BootstrapPath())
 		switch {
 		case errors.Is(err, restart.ErrNotWatched):
@@ -62,27 +75,13 @@ func newReloadSetup(ctx context.Context, s config.Settings) (*reloadSetup, error
 		case err == nil:
 			setup.warnings = warnings
 		}
-		if len(paths) == 0 {
-			// Derived from the bind mounts; a container not found yet is
-			// reported at the first reload.
-			if mounts, err := d.Mounts(ctx); err == nil {
-				paths = mounts
-			}
-		}
+		paths.Mounts = d.BindMounts
+		setup.follow = d.FollowStarts
 		target = d
 	} else {
 		target = &restart.Process{PID: s.Target.PID, PIDFile: s.Resolve(s.Target.PIDFile)}
 	}
-	bootstrapDir := filepath.Dir(s.BootstrapPath())
-	setup.hostPath = func(p string) string {
-		if !filepath.IsAbs(p) {
-			return filepath.Join(bootstrapDir, p)
-		}
-		if h, ok := paths.HostPath(p); ok {
-			return h
-		}
-		return p
-	}
+	setup.hostPath = paths.Host
 	setup.reloader = &restart.HotRestart{
 		Target:        target,
 		Signal:        sig,
@@ -100,6 +99,6 @@ func describeInfo(url string, epoch uint32, state, uptime, all, version string) 
 // warnStart prints the setup's start warnings, once.
 func (s *reloadSetup) warnStart(p *report.Printer, bootstrap string) {
 	for _, w := range s.warnings {
-		p.Notice(restart.Notice{Event: "mount_warning", Time: time.Now(), Level: "warn", Path: bootstrap, Message: w})
+		p.Notice(reload.Notice{Event: "mount_warning", Time: time.Now(), Level: "warn", Path: bootstrap, Message: w})
 	}
 }

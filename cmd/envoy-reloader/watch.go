@@ -13,6 +13,7 @@ import (
 
 	"github.com/envoy-reloader/envoy-reloader/config"
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+	"github.com/envoy-reloader/envoy-reloader/internal/reload"
 	"github.com/envoy-reloader/envoy-reloader/internal/report"
 	"github.com/envoy-reloader/envoy-reloader/restart"
 	"github.com/envoy-reloader/envoy-reloader/watch"
@@ -61,13 +62,13 @@ an invalid one is reported and never reaches Envoy. Ctrl-C stops it.`,
 
 // spinningReloader shows a spinner on a terminal while a reload waits.
 type spinningReloader struct {
-	restart.Reloader
+	reload.Reloader
 	p *report.Printer
 }
 
-func (s spinningReloader) Reload(ctx context.Context, ev *restart.Event) {
+func (s spinningReloader) Reload(ctx context.Context, res *bootstrap.Result) (restart.Outcome, error) {
 	defer s.p.StartSpinner("waiting for the new epoch to be live…")()
-	s.Reloader.Reload(ctx, ev)
+	return s.Reloader.Reload(ctx, res)
 }
 
 func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose, dryRun bool, stderr io.Writer) error {
@@ -75,8 +76,9 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 	if err != nil {
 		return usageErr(err)
 	}
-	var reloader restart.Reloader
-	var hostPath func(string) string
+	var reloader reload.Reloader
+	hostPath := hostPaths(s).Host
+	remap := make(chan struct{}, 1)
 	if !dryRun {
 		setup, err := newReloadSetup(ctx, s)
 		if err != nil {
@@ -85,15 +87,29 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 		defer setup.close()
 		setup.warnStart(p, s.BootstrapPath())
 		reloader, hostPath = spinningReloader{setup.reloader, p}, setup.hostPath
+		if setup.follow != nil {
+			followCtx, stopFollowing := context.WithCancel(ctx)
+			followed := make(chan struct{})
+			go func() {
+				defer close(followed)
+				setup.follow(followCtx, func() {
+					select {
+					case remap <- struct{}{}:
+					default: // one pending remap covers any number of changes
+					}
+				})
+			}()
+			defer func() { stopFollowing(); <-followed }()
+		}
 	}
 	onReload := p.Reload
 	if s.Notify || s.NotifySuccess {
 		notifier := report.NewNotifier(s.NotifySuccess)
 		defer notifier.Wait() // the last failure's notification is not cut off at exit
-		onReload = func(ev restart.Event) { p.Reload(ev); notifier.Reload(ev) }
+		onReload = func(ev reload.Event) { p.Reload(ev); notifier.Reload(ev) }
 	}
-	loop := &restart.Loop{
-		Pipeline: &restart.Pipeline{
+	loop := &reload.Loop{
+		Pipeline: &reload.Pipeline{
 			Bootstrap: s.BootstrapPath(),
 			Options:   bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated},
 			Reloader:  reloader,
@@ -104,6 +120,7 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 			Logger: watchLogger(p, verbose, stderr),
 		},
 		HostPath: hostPath,
+		Remap:    remap,
 		Report:   onReload,
 		Notify:   p.Notice,
 	}
@@ -111,7 +128,7 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 		loop.Patterns = append(loop.Patterns, s.Resolve(pattern))
 	}
 	err = loop.Run(ctx)
-	if errors.Is(err, restart.ErrBootstrapMissing) || errors.Is(err, restart.ErrBootstrapUnreadable) {
+	if errors.Is(err, reload.ErrBootstrapMissing) || errors.Is(err, reload.ErrBootstrapUnreadable) {
 		return usageErr(fmt.Errorf("%s: %w", s.BootstrapPath(), err))
 	}
 	if err != nil {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -11,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
 )
 
 // buildBinary builds the CLI once for tests that need a real process.
@@ -27,20 +27,7 @@ func buildBinary(t *testing.T) string {
 // jsonLines reads the process's JSON output into a channel of objects.
 func jsonLines(t *testing.T, r io.Reader) <-chan map[string]any {
 	t.Helper()
-	ch := make(chan map[string]any, 100)
-	go func() {
-		defer close(ch)
-		sc := bufio.NewScanner(r)
-		for sc.Scan() {
-			var m map[string]any
-			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-				t.Errorf("not JSON: %q", sc.Text())
-				continue
-			}
-			ch <- m
-		}
-	}()
-	return ch
+	return envoytest.Events(r, func(line string) { t.Errorf("not JSON: %q", line) })
 }
 
 func waitEvent(t *testing.T, ch <-chan map[string]any, event string) map[string]any {

@@ -8,12 +8,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,7 +131,7 @@ type bench struct {
 	epoch             int
 	version           int // content version: every write differs
 	reloader          *exec.Cmd
-	events            chan map[string]any
+	events            <-chan map[string]any
 	phases            map[string][]float64
 	renamePhases      map[string][]float64
 	overheads         []float64
@@ -217,7 +216,7 @@ func startBench(initDelay time.Duration) (*bench, error) {
 	// before Docker binds it: then the run is tried again on another.
 	var port int
 	for attempt := 1; ; attempt++ {
-		if port, err = freePort(); err != nil {
+		if port, err = envoytest.PickPort(); err != nil {
 			return nil, err
 		}
 		args := []string{"run", "-d", "--name", b.name, "--label", "envoy-reloader.bench=1", "--restart", "always", "-p", fmt.Sprintf("127.0.0.1:%d:9901", port), "-v", dir + ":/etc/envoy", image,
@@ -255,21 +254,11 @@ func (b *bench) startReloader() error {
 	if err := b.reloader.Start(); err != nil {
 		return fmt.Errorf("start bin/envoy-reloader (make build first): %w", err)
 	}
-	b.events = make(chan map[string]any, 1000)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil {
-				if os.Getenv("BENCH_DEBUG") != "" {
-					fmt.Fprintf(os.Stderr, "event: %s\n", sc.Bytes())
-				}
-				b.events <- m
-			}
-		}
-		close(b.events)
-	}()
+	var events io.Reader = stdout
+	if os.Getenv("BENCH_DEBUG") != "" {
+		events = io.TeeReader(stdout, os.Stderr)
+	}
+	b.events = envoytest.Events(events, nil)
 	_, err = b.waitEvent("watching", 30*time.Second)
 	return err
 }
@@ -312,15 +301,6 @@ func (b *bench) waitEpoch(epoch int, deadline time.Time) (time.Time, error) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func config(cluster string) string {

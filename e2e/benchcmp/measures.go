@@ -109,7 +109,7 @@ func burst() (int, float64, error) {
 			// An attempt whose file changed again before the signal is
 			// dropped (the newer save follows); only confirmed ones count.
 			if ev["result"] != "ok" {
-				if msg, _ := ev["error"].(string); !strings.Contains(msg, "changed after it was validated") {
+				if ev["reason"] != "changed_since_validation" {
 					return 0, 0, fmt.Errorf("burst reload %v", ev)
 				}
 				continue

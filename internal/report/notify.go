@@ -5,7 +5,7 @@ import (
 	"os/exec"
 	"sync"
 
-	"github.com/envoy-reloader/envoy-reloader/restart"
+	"github.com/envoy-reloader/envoy-reloader/internal/reload"
 )
 
 // Notifier raises desktop notifications through notify-send where it is
@@ -25,13 +25,13 @@ func NewNotifier(success bool) *Notifier {
 
 // Reload notifies about one reload attempt when it failed (or, with
 // Success, when it was confirmed).
-func (n *Notifier) Reload(ev restart.Event) {
+func (n *Notifier) Reload(ev reload.Event) {
 	if n == nil || n.command == "" || ev.Event != "reload" {
 		return
 	}
 	var title, body, urgency string
 	switch ev.Result {
-	case restart.ResultInvalid, restart.ResultFailed, restart.ResultStale:
+	case reload.ResultInvalid, reload.ResultFailed, reload.ResultStale:
 		title, urgency = "Envoy config not applied", "critical"
 		body = ev.Error
 		for _, d := range ev.Diagnostics {
@@ -39,7 +39,7 @@ func (n *Notifier) Reload(ev restart.Event) {
 				body = d.String()
 			}
 		}
-	case restart.ResultOK:
+	case reload.ResultOK:
 		if !n.Success || ev.Epoch == nil {
 			return
 		}

@@ -9,12 +9,12 @@ import (
 	"strings"
 
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
-	"github.com/envoy-reloader/envoy-reloader/restart"
+	"github.com/envoy-reloader/envoy-reloader/internal/reload"
 )
 
 // Reload prints one reload attempt (or the start) as one line, with the
 // diagnostics, Envoy's log lines and hints indented under it.
-func (p *Printer) Reload(ev restart.Event) {
+func (p *Printer) Reload(ev reload.Event) {
 	if p.Format == JSON {
 		p.json(ev)
 		return
@@ -35,27 +35,27 @@ func (p *Printer) Reload(ev restart.Event) {
 	}
 }
 
-func (p *Printer) outcome(ev restart.Event) string {
+func (p *Printer) outcome(ev reload.Event) string {
 	phases := phaseList(ev)
-	errs, warns := count(ev.Diagnostics)
+	errs, warns := bootstrap.Count(ev.Diagnostics)
 	switch {
-	case ev.Event == "start" && ev.Result == restart.ResultOK:
+	case ev.Event == "start" && ev.Result == reload.ResultOK:
 		return p.paint(green, "✓ valid") + withWarnings(warns) + phases
-	case ev.Result == restart.ResultOK:
+	case ev.Result == reload.ResultOK:
 		epoch := ""
 		if ev.Epoch != nil {
 			epoch = fmt.Sprintf(" epoch %d", *ev.Epoch)
 		}
 		return p.paint(green, fmt.Sprintf("✓%s live in %s", epoch, formatMs(ev.TotalMs))) + phases
-	case ev.Result == restart.ResultDryRun:
+	case ev.Result == reload.ResultDryRun:
 		return p.paint(green, "✓ valid") + withWarnings(warns) + " — dry run, not reloaded" + phases
-	case ev.Result == restart.ResultInvalid:
+	case ev.Result == reload.ResultInvalid:
 		what := fmt.Sprintf("✗ invalid: %s", plural(errs, "error"))
 		if ev.Error != "" {
 			what = "✗ invalid: " + ev.Error
 		}
 		return p.paint(red, what) + withWarnings(warns) + phases
-	case ev.Result == restart.ResultStale:
+	case ev.Result == reload.ResultStale:
 		return p.paint(red, "✗ stale: "+ev.Error) + phases
 	default:
 		return p.paint(red, fmt.Sprintf("✗ failed after %s: %s", formatMs(ev.TotalMs), ev.Error)) + phases
@@ -69,19 +69,8 @@ func withWarnings(n int) string {
 	return " (" + plural(n, "warning") + ")"
 }
 
-func count(ds []bootstrap.Diagnostic) (errs, warns int) {
-	for _, d := range ds {
-		if d.Severity == bootstrap.SeverityError {
-			errs++
-		} else {
-			warns++
-		}
-	}
-	return errs, warns
-}
-
 // phaseList renders the phases that ran, e.g. " (validate 4ms · signal 6ms)".
-func phaseList(ev restart.Event) string {
+func phaseList(ev reload.Event) string {
 	var parts []string
 	for _, ph := range []struct {
 		name string
@@ -127,7 +116,7 @@ func fileLabel(files []string) string {
 }
 
 // Notice prints a message of the loop that is not a reload attempt.
-func (p *Printer) Notice(n restart.Notice) {
+func (p *Printer) Notice(n reload.Notice) {
 	if p.Format == JSON {
 		p.json(n)
 		return

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+	"github.com/envoy-reloader/envoy-reloader/internal/reload"
 	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
@@ -20,29 +21,29 @@ func epoch(v uint32) *uint32 { return &v }
 
 var at = time.Date(2026, 11, 24, 14, 2, 11, 0, time.UTC)
 
-var goldenEvents = map[string]restart.Event{
-	"start_valid": {Event: "start", Time: at, Result: restart.ResultOK, Files: []string{"envoy.yaml"}, ValidateMs: ms(4.2), TotalMs: 4.2},
-	"ok": {Event: "reload", Time: at, Result: restart.ResultOK, Files: []string{"envoy.yaml"},
+var goldenEvents = map[string]reload.Event{
+	"start_valid": {Event: "start", Time: at, Result: reload.ResultOK, Files: []string{"envoy.yaml"}, ValidateMs: ms(4.2), TotalMs: 4.2},
+	"ok": {Event: "reload", Time: at, Result: reload.ResultOK, Files: []string{"envoy.yaml"},
 		ValidateMs: ms(4), EnvoyValidateMs: ms(61.3), SignalMs: ms(6), ConfirmMs: ms(12), TotalMs: 212,
 		PreviousEpoch: epoch(2), Epoch: epoch(3), Changes: []string{"+cluster backend-v2", "~listener ingress"}},
-	"ok_with_warning": {Event: "reload", Time: at, Result: restart.ResultOK, Files: []string{"envoy.yaml", "certs/server.pem"},
+	"ok_with_warning": {Event: "reload", Time: at, Result: reload.ResultOK, Files: []string{"envoy.yaml", "certs/server.pem"},
 		ValidateMs: ms(3), SignalMs: ms(5), ConfirmMs: ms(1300), TotalMs: 1310, Epoch: epoch(4),
 		Warnings: []string{"epoch 3 was live only 2s, inside its parent's drain window (600s): this restart ended epoch 2 early and cut its connections (envoyproxy/envoy#15099)"}},
-	"dry_run": {Event: "reload", Time: at, Result: restart.ResultDryRun, Files: []string{"envoy.yaml"}, ValidateMs: ms(0.7), TotalMs: 0.8,
+	"dry_run": {Event: "reload", Time: at, Result: reload.ResultDryRun, Files: []string{"envoy.yaml"}, ValidateMs: ms(0.7), TotalMs: 0.8,
 		Diagnostics: []bootstrap.Diagnostic{{File: "envoy.yaml", Line: 1, Col: 1, Severity: bootstrap.SeverityWarning, Message: "no admin address"}}},
-	"invalid": {Event: "reload", Time: at, Result: restart.ResultInvalid, Files: []string{"envoy.yaml"}, ValidateMs: ms(1.1), TotalMs: 1.1,
+	"invalid": {Event: "reload", Time: at, Result: reload.ResultInvalid, Files: []string{"envoy.yaml"}, ValidateMs: ms(1.1), TotalMs: 1.1,
 		Diagnostics: []bootstrap.Diagnostic{
 			{File: "envoy.yaml", Line: 28, Col: 5, Severity: bootstrap.SeverityError, Message: `unknown field "connect_timout" in envoy.config.cluster.v3.Cluster; did you mean "connect_timeout"?`},
 			{File: "envoy.yaml", Line: 36, Col: 64, Severity: bootstrap.SeverityError, Message: "port_value: value must be less than or equal to 65535"},
 		}},
-	"rejected_by_envoy": {Event: "reload", Time: at, Result: restart.ResultInvalid, Files: []string{"envoy.yaml"}, ValidateMs: ms(1), EnvoyValidateMs: ms(70), TotalMs: 72,
+	"rejected_by_envoy": {Event: "reload", Time: at, Result: reload.ResultInvalid, Files: []string{"envoy.yaml"}, ValidateMs: ms(1), EnvoyValidateMs: ms(70), TotalMs: 72,
 		Error:    "the Envoy in container envoy rejects the config (envoy --mode validate)",
 		EnvoyLog: []string{"[2026-11-24 14:02:11.100][1][critical][main] [source/server/config_validation/server.cc:65] error initializing configuration '/etc/envoy/envoy.yaml': Didn't find a registered implementation for 'envoy.filters.network.mysql_proxy' with type URL: 'envoy.extensions.filters.network.mysql_proxy.v3.MySQLProxy'"}},
-	"stale": {Event: "reload", Time: at, Result: restart.ResultStale, Files: []string{"envoy.yaml"}, ValidateMs: ms(1), ReachMs: ms(0.3), TotalMs: 1.4,
+	"stale": {Event: "reload", Time: at, Result: reload.ResultStale, Files: []string{"envoy.yaml"}, ValidateMs: ms(1), ReachMs: ms(0.3), TotalMs: 1.4,
 		Error: (&restart.StaleError{Target: "container envoy", EnvoyPath: "/etc/envoy/envoy.yaml", HostPath: "/home/dev/proj/envoy.yaml",
 			Mount: "/home/dev/proj/envoy.yaml:/etc/envoy/envoy.yaml", Evidence: "read in the container's mount namespace, its bytes differ from the saved ones"}).Error(),
 		Hint: "editors that save in place keep a single-file mount working: vim `set backupcopy=yes`"},
-	"failed": {Event: "reload", Time: at, Result: restart.ResultFailed, Files: []string{"envoy.yaml"}, ValidateMs: ms(1), SignalMs: ms(7), ConfirmMs: ms(400), TotalMs: 410, PreviousEpoch: epoch(1),
+	"failed": {Event: "reload", Time: at, Result: reload.ResultFailed, Files: []string{"envoy.yaml"}, ValidateMs: ms(1), SignalMs: ms(7), ConfirmMs: ms(400), TotalMs: 410, PreviousEpoch: epoch(1),
 		Error: "Envoy did not take the new config: the new epoch exited with code 1",
 		Hint:  "the new epoch could not bind the admin address, so it did not hot-restart from the running Envoy",
 		EnvoyLog: []string{

@@ -1,4 +1,4 @@
-package restart
+package reload
 
 import (
 	"context"
@@ -7,17 +7,23 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+	"github.com/envoy-reloader/envoy-reloader/restart"
+
 	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
 )
 
 // countingReloader counts the reloads that would have signalled Envoy.
 type countingReloader struct{ calls atomic.Int32 }
 
-func (c *countingReloader) Reload(context.Context, *Event) { c.calls.Add(1) }
+func (c *countingReloader) Reload(context.Context, *bootstrap.Result) (restart.Outcome, error) {
+	c.calls.Add(1)
+	return restart.Outcome{}, nil
+}
 
 func mutationsOfTestdata(t *testing.T) []envoytest.Mutation {
 	t.Helper()
-	valid, err := os.ReadFile("../cmd/envoy-reloader/testdata/valid.yaml")
+	valid, err := os.ReadFile("../../cmd/envoy-reloader/testdata/valid.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

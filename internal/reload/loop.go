@@ -1,4 +1,4 @@
-package restart
+package reload
 
 import (
 	"cmp"
@@ -13,19 +13,9 @@ import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+	"github.com/envoy-reloader/envoy-reloader/restart"
 	"github.com/envoy-reloader/envoy-reloader/watch"
 )
-
-// Notice is a message of the loop that is not a reload attempt: the start,
-// a deleted bootstrap, a watch problem. Its JSON form carries its own
-// "event" value.
-type Notice struct {
-	Event   string    `json:"event"`
-	Time    time.Time `json:"time"`
-	Level   string    `json:"level"`
-	Message string    `json:"message"`
-	Path    string    `json:"path,omitempty"`
-}
 
 // Loop ties the watcher to the pipeline: it validates once at start, then
 // makes one reload attempt per batch of changes. Attempts never overlap;
@@ -40,6 +30,10 @@ type Loop struct {
 	// machine (relative paths, container paths); nil keeps paths relative
 	// to the bootstrap's directory.
 	HostPath func(string) string
+	// Remap, when it delivers, says HostPath's answers may have changed (the
+	// container was recreated with other mounts): the watch set is mapped
+	// again at once.
+	Remap <-chan struct{}
 	// Report receives each reload attempt, and the start as an Event with
 	// "event":"start"; Notify receives notices. Both are called from Run's
 	// goroutine only; either may be nil.
@@ -47,14 +41,18 @@ type Loop struct {
 	Notify func(Notice)
 
 	watcher *watch.Watcher
+	// last is the bootstrap as last read, whose referenced files are
+	// watched where watched says.
+	last    *bootstrap.Result
+	watched []string
 	// applied is the last bootstrap Envoy runs (or, in a dry run, would
 	// run), to say what each reload changes.
 	applied *bootstrapv3.Bootstrap
 
-	// retry holds a reload that failed before its signal because the target
-	// could not be reached; it is tried again until the target answers or a
-	// newer save replaces it.
-	retry      *time.Timer
+	// retryDue fires for a reload that failed before its signal because
+	// the target could not be reached; it is tried again until the target
+	// answers or a newer save replaces it. Nil when none waits.
+	retryDue   <-chan time.Time
 	retryFiles []string
 	retryDelay time.Duration // 0 when no retry is under way
 
@@ -105,9 +103,11 @@ func (l *Loop) Run(ctx context.Context) error {
 	if res.Valid() {
 		l.applied = res.Bootstrap
 	}
+	l.last = res
 	l.Report(first)
 
-	w, err := watch.New(l.watchFiles(res), l.Patterns, l.WatchOptions)
+	l.watched = l.watchFiles(res)
+	w, err := watch.New(l.watched, l.Patterns, l.WatchOptions)
 	if err != nil {
 		return fmt.Errorf("watch: %w", err)
 	}
@@ -126,29 +126,21 @@ func (l *Loop) Run(ctx context.Context) error {
 		case <-ready:
 			ready = nil
 			l.Notify(Notice{Event: "watching", Time: time.Now(), Level: "info", Path: l.Pipeline.Bootstrap,
-				Message: watchingMessage(l.watchFiles(res), l.Patterns)})
+				Message: watchingMessage(l.watched, l.Patterns)})
 		case b := <-w.Batches():
 			l.stopRetry()
 			l.handle(ctx, b)
-		case <-retryC(l.retry):
+		case <-l.retryDue:
 			l.retryReload(ctx)
+		case <-l.Remap:
+			l.remap()
 		}
 	}
 }
 
-func retryC(t *time.Timer) <-chan time.Time {
-	if t == nil {
-		return nil
-	}
-	return t.C
-}
-
 // stopRetry ends a retry under way: a newer save replaces it.
 func (l *Loop) stopRetry() {
-	if l.retry != nil {
-		l.retry.Stop()
-		l.retry = nil
-	}
+	l.retryDue = nil // a nil channel is never ready; the timer is left to the collector
 	l.retryDelay = 0
 }
 
@@ -167,13 +159,13 @@ func (l *Loop) scheduleRetry(files []string) {
 		l.retryScheduled(l.retryDelay)
 	}
 	l.retryFiles = files
-	l.retry = time.NewTimer(l.retryDelay)
+	l.retryDue = time.After(l.retryDelay)
 }
 
 // retryReload tries the latest save again; only its outcome, once the
 // target answers, is reported.
 func (l *Loop) retryReload(ctx context.Context) {
-	l.retry = nil // it fired; the retry itself goes on until it succeeds or fails for good
+	l.retryDue = nil // it fired; the retry itself goes on until it succeeds or fails for good
 	ev := l.Pipeline.Run(ctx, l.retryFiles)
 	if ctx.Err() != nil {
 		return
@@ -232,9 +224,28 @@ func (l *Loop) finish(ev Event) {
 	}
 	l.Report(ev)
 	if ev.Bootstrap != nil {
-		if err := l.watcher.SetFiles(l.watchFiles(ev.Bootstrap), l.Patterns); err != nil {
-			l.Notify(Notice{Event: "watch_error", Time: time.Now(), Level: "warn", Message: err.Error()})
-		}
+		l.last = ev.Bootstrap
+		l.setWatched()
+	}
+}
+
+// setWatched watches the last bootstrap's files where they are now, and
+// says whether that moved any of them.
+func (l *Loop) setWatched() (moved bool) {
+	files := l.watchFiles(l.last)
+	moved = !slices.Equal(files, l.watched)
+	l.watched = files
+	if err := l.watcher.SetFiles(files, l.Patterns); err != nil {
+		l.Notify(Notice{Event: "watch_error", Time: time.Now(), Level: "warn", Message: err.Error()})
+	}
+	return moved
+}
+
+// remap follows a change of where the referenced files are here.
+func (l *Loop) remap() {
+	if l.setWatched() {
+		l.Notify(Notice{Event: "remapped", Time: time.Now(), Level: "info", Path: l.Pipeline.Bootstrap,
+			Message: "the container's mounts changed: " + watchingMessage(l.watched, l.Patterns)})
 	}
 }
 
@@ -249,14 +260,12 @@ func (l *Loop) absBootstrap() string {
 // watchFiles are the bootstrap and the files it references, on this machine.
 func (l *Loop) watchFiles(res *bootstrap.Result) []string {
 	files := []string{l.Pipeline.Bootstrap}
+	hostPath := l.HostPath
+	if hostPath == nil {
+		hostPath = restart.HostPaths{Bootstrap: l.Pipeline.Bootstrap}.Host
+	}
 	for _, ref := range res.ReferencedFiles {
-		p := ref.Path
-		if l.HostPath != nil {
-			p = l.HostPath(p)
-		} else if !filepath.IsAbs(p) {
-			p = filepath.Join(filepath.Dir(l.Pipeline.Bootstrap), p)
-		}
-		if p != "" {
+		if p := hostPath(ref.Path); p != "" {
 			files = append(files, p)
 		}
 	}

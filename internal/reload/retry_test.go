@@ -1,11 +1,15 @@
-package restart
+package reload
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+	"github.com/envoy-reloader/envoy-reloader/restart"
 
 	"github.com/envoy-reloader/envoy-reloader/watch"
 )
@@ -14,9 +18,9 @@ import (
 // that does not answer does.
 type unreachableReloader struct{ attempts chan struct{} }
 
-func (r *unreachableReloader) Reload(_ context.Context, ev *Event) {
-	ev.Result, ev.Error, ev.Retry = ResultFailed, "the target does not answer", true
+func (r *unreachableReloader) Reload(context.Context, *bootstrap.Result) (restart.Outcome, error) {
 	r.attempts <- struct{}{}
+	return restart.Outcome{}, fmt.Errorf("the target does not answer: %w", restart.ErrUnreachable)
 }
 
 // A target that stays down is tried again after waits that double up to

@@ -1,4 +1,4 @@
-package restart
+package reload
 
 import (
 	"context"
@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+	"github.com/envoy-reloader/envoy-reloader/restart"
 
 	"go.uber.org/goleak"
 
@@ -43,7 +46,7 @@ func newGatedReloader(file string) *gatedReloader {
 	return &gatedReloader{file: file, gate: make(chan struct{}), started: make(chan string, 10)}
 }
 
-func (r *gatedReloader) Reload(ctx context.Context, ev *Event) {
+func (r *gatedReloader) Reload(ctx context.Context, _ *bootstrap.Result) (restart.Outcome, error) {
 	r.mu.Lock()
 	r.active++
 	r.maxActive = max(r.maxActive, r.active)
@@ -57,6 +60,7 @@ func (r *gatedReloader) Reload(ctx context.Context, ev *Event) {
 	r.mu.Lock()
 	r.active--
 	r.mu.Unlock()
+	return restart.Outcome{}, nil
 }
 
 type loopHarness struct {

@@ -1,0 +1,77 @@
+package restart
+
+import (
+	"context"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+)
+
+// mountsSeen are the bind mounts of the container the target found last.
+// The reload loop and FollowStarts both look containers up, hence the lock.
+type mountsSeen struct {
+	mu     sync.Mutex
+	mounts PathMap
+}
+
+func (m *mountsSeen) set(info container.InspectResponse) {
+	next := PathMap{}
+	for _, b := range bindMounts(info) {
+		next[b.Destination] = b.Source
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.mounts = next
+}
+
+// BindMounts are the bind mounts (destination → source) of the container
+// this target found last, nil before the first; read at every use, so that
+// a container recreated with other mounts has its files mapped anew.
+func (d *Docker) BindMounts() PathMap {
+	d.seenMounts.mu.Lock()
+	defer d.seenMounts.mu.Unlock()
+	return d.seenMounts.mounts
+}
+
+// FollowStarts calls changed whenever a container of this target starts
+// with other bind mounts than the last seen — recreated by `docker compose
+// up`, or started after the reloader — until ctx ends. A lost event stream
+// (the Engine restarted) is opened again after a pause.
+func (d *Docker) FollowStarts(ctx context.Context, changed func()) {
+	args := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)), filters.Arg("event", string(events.ActionStart)))
+	if d.Service != "" {
+		args.Add("label", composeServiceLabel+"="+d.Service)
+	}
+	const most = 30 * time.Second
+	pause := time.Second
+	for {
+		msgs, errs := d.cli.Events(ctx, events.ListOptions{Filters: args})
+	stream:
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-errs:
+				break stream
+			case <-msgs:
+				pause = time.Second
+				// Find matches the target exactly (the event's name may be
+				// another container's); it records the mounts it sees.
+				before := d.BindMounts()
+				if _, err := d.Find(ctx); err == nil && !maps.Equal(before, d.BindMounts()) {
+					changed()
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+			pause = min(2*pause, most)
+		}
+	}
+}
