@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -62,14 +63,15 @@ func loadFromYAML(data []byte, m proto.Message) string {
 	return fmt.Sprintf("Unable to parse JSON as proto (INVALID_ARGUMENT:%s): %s", protojsonDetail(err), js)
 }
 
-// protojsonDetail drops the "proto: " prefix Go's errors carry and Envoy's
-// (from C++ protobuf) do not.
+// protojsonDetail drops the "proto:" prefix Go's errors carry and Envoy's
+// (from C++ protobuf) do not; Go follows it with a space or, at random, a
+// no-break space, to keep callers from matching its text.
 func protojsonDetail(err error) string {
-	s := err.Error()
-	if len(s) > 7 && s[:7] == "proto: " {
-		return s[7:]
+	s, ok := strings.CutPrefix(err.Error(), "proto:")
+	if !ok {
+		return err.Error()
 	}
-	return s
+	return strings.TrimLeft(s, " \u00a0")
 }
 
 // validate is MessageUtil::validate (source/common/protobuf/utility.h): the
