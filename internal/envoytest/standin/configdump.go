@@ -12,8 +12,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
-
-	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
 // configDump serves /config_dump in Envoy's shape: a ConfigDump whose
@@ -40,7 +38,7 @@ func ConfigDumpJSON(boot *bootstrapv3.Bootstrap, loaded time.Time) ([]byte, erro
 	b.Node.UserAgentVersionType = &corev3.Node_UserAgentBuildVersion{UserAgentBuildVersion: &corev3.BuildVersion{
 		Version: &typev3.SemanticVersion{MajorNumber: 1, MinorNumber: 40},
 	}}
-	restart.Redact(b)
+	redact(b.ProtoReflect(), false)
 	bd, err := anypb.New(&adminv3.BootstrapConfigDump{Bootstrap: b, LastUpdated: timestamppb.New(loaded)})
 	if err != nil {
 		return nil, err

@@ -9,6 +9,52 @@
 // serving traffic with no admin); become LIVE; tell the parent to drain,
 // whose old connections then carry "Connection: close" with rising
 // probability; after the parent shutdown time, the parent exits 0.
+//
+// What it accepts is decided here, never by the product's validator
+// (config/bootstrap), so that a test where "Envoy rejected it" is not the
+// product agreeing with itself. Each rule models one place in Envoy:
+//
+// Phase 1 (load.go), InstanceUtil::loadBootstrapConfig in
+// source/server/server.cc:
+//   - YAML to JSON as source/common/protobuf/yaml_utility.cc does; a YAML
+//     syntax error is the parser's own text.
+//   - JSON to envoy.config.bootstrap.v3.Bootstrap, strictly, Any types
+//     resolved from the types this program links (extensions.go):
+//     MessageUtil::loadFromJson in source/common/protobuf/utility.cc —
+//     "Protobuf message (type … reason INVALID_ARGUMENT:…) has unknown
+//     fields" when a lenient parse succeeds, else "Unable to parse JSON as
+//     proto (INVALID_ARGUMENT:…): <json>" (unknown "@type" included).
+//   - --config-yaml parsed the same way and merged over the file with
+//     proto merge semantics (bootstrap.MergeFrom in server.cc).
+//   - protoc-gen-validate constraints on the merged bootstrap, not inside
+//     Any payloads: "Proto constraint validation failed (…): …"
+//     (MessageUtil::validate, ProtoValidationException in utility.cc).
+//
+// Phase 4 (checks.go), after admin is bound, in MainImpl::initialize's
+// order (source/server/configuration_impl.cc): clusters, then listeners.
+//   - Duplicate static cluster: "cluster manager: duplicate cluster '…'"
+//     (source/common/upstream/cluster_manager_impl.cc).
+//   - Typed configs: a contrib type has no factory in the official image,
+//     "Didn't find a registered implementation for '<name>' with type URL:
+//     '<type>'"; a payload breaking its constraints fails as above
+//     (getAndCheckFactory, translateToFactoryConfig in
+//     source/common/config/utility.h).
+//   - A static route_config (validate_clusters defaults to true) naming a
+//     cluster that is not static: "route: unknown cluster '…'", "unknown
+//     weighted cluster", "unknown shadow cluster"
+//     (source/common/router/config_impl.cc).
+//   - Two listeners on one address: "error adding listener: '<name>' has
+//     duplicate address '<addr>' as existing listener"
+//     (source/common/listener_manager/listener_manager_impl.cc). A second
+//     static listener of the same name is not an error: Envoy drops it
+//     (ListenerImpl::blockUpdate, listener_impl.h), and so does this.
+//   - Then binding each listener, unless the parent passes its socket over:
+//     "error adding listener '<addr>': cannot bind '<addr>': Address already
+//     in use" (createListenSocketFactory in listener_manager_impl.cc;
+//     listeners.go).
+//
+// --mode validate runs phases 1 and 4 and binds nothing
+// (source/server/config_validation/server.cc).
 package standin
 
 import (
@@ -28,9 +74,6 @@ import (
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
-	"google.golang.org/protobuf/proto"
-
-	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 )
 
 // hotRestartVersion is what Envoy 1.3x reports.
@@ -103,11 +146,11 @@ func (s *server) run() int {
 	defer signal.Stop(sigs)
 	s.log.info("source/server/server.cc", 430, "initializing epoch %d (base id=%d, hot restart version=%s)", s.opts.restartEpoch, s.opts.baseID, hotRestartVersion)
 	// Phase 1: parse and validate; errors here never contact the parent.
-	res, what := s.load()
+	boot, what := loadBootstrap(s.opts.configPath, s.opts.configYAML)
 	if what != "" {
 		return s.fail(what)
 	}
-	s.boot = res.Bootstrap
+	s.boot = boot
 	childLn, err := listenParent(socketName(s.opts.socketPath, s.opts.baseID, s.opts.restartEpoch))
 	if err != nil {
 		s.log.critical("source/server/hot_restarting_base.cc", 48, "unable to bind domain socket with base_id=%d, id=%d, errno=98 (see --base-id option)", s.opts.baseID, s.opts.restartEpoch%3)
@@ -126,7 +169,7 @@ func (s *server) run() int {
 	}
 	s.state.Store(int32(adminv3.ServerInfo_INITIALIZING))
 	// Phase 4: what Envoy finds while building clusters and listeners.
-	if what := semanticError(res); what != "" {
+	if what := semanticError(s.boot); what != "" {
 		return s.fail(what)
 	}
 	// Phase 5: listener sockets, taken over from the parent where it has them.
@@ -151,37 +194,14 @@ func (s *server) run() int {
 	return s.wait(sigs)
 }
 
-// load runs phase 1 and returns the first error Envoy would stop at.
-func (s *server) load() (*bootstrap.Result, string) {
-	data, err := os.ReadFile(s.opts.configPath)
-	if err != nil {
-		return nil, fmt.Sprintf("unable to read file: %s", s.opts.configPath)
-	}
-	res := bootstrap.Load(s.opts.configPath, data, bootstrap.Options{})
-	for _, d := range res.Diagnostics {
-		if d.Severity == bootstrap.SeverityError && !d.Semantic {
-			return nil, fmt.Sprintf("Protobuf message (type envoy.config.bootstrap.v3.Bootstrap reason INVALID_ARGUMENT:%s) is invalid", d.Message)
-		}
-	}
-	if s.opts.configYAML != "" {
-		// Envoy merges --config-yaml over the file (MergeFrom: lists append).
-		overlay := bootstrap.Load("--config-yaml", []byte(s.opts.configYAML), bootstrap.Options{})
-		if !overlay.Valid() {
-			return nil, fmt.Sprintf("--config-yaml is invalid: %v", overlay.Diagnostics)
-		}
-		proto.Merge(res.Bootstrap, overlay.Bootstrap)
-	}
-	return res, ""
-}
-
 // validate is --mode validate: phases 1 and 4 only; no port, no parent.
 func (s *server) validate() int {
 	if s.opts.initDelay > 0 {
 		time.Sleep(s.opts.initDelay) // models a slow validate (a real Envoy initializes first)
 	}
-	res, what := s.load()
+	boot, what := loadBootstrap(s.opts.configPath, s.opts.configYAML)
 	if what == "" {
-		what = semanticError(res)
+		what = semanticError(boot)
 	}
 	if what != "" {
 		s.log.critical("source/server/config_validation/server.cc", 65, "error initializing configuration '%s': %s", s.opts.configPath, what)
