@@ -8,15 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"gopkg.in/yaml.v3"
-
-	"github.com/envoy-reloader/envoy-reloader/internal/suggest"
 )
 
 // DefaultFile is the config file looked for in the working directory.
@@ -49,6 +46,9 @@ type Settings struct {
 	// directory relative paths are resolved from.
 	File string `mapstructure:"-"`
 	Dir  string `mapstructure:"-"`
+
+	// envoys is what Load resolved of envoys: (see Envoys).
+	envoys []Envoy
 }
 
 // Validate holds the validate.* keys.
@@ -161,35 +161,58 @@ type Options struct {
 }
 
 // Load reads the settings: defaults, then the file, then the environment,
-// then the flags. Every problem is an *Error.
+// then the flags. Every problem is an *Error. With envoys: in the file the
+// returned Settings hold the top level, the defaults every entry inherits;
+// Envoys gives each Envoy's own.
 func Load(opts Options) (Settings, error) {
-	v := viper.New()
-	defaults := Defaults()
-	for key, val := range flatten(defaults) {
-		v.SetDefault(key, val)
-	}
-	v.SetEnvPrefix(EnvPrefix)
-	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
-	v.AutomaticEnv()
-
 	file, explicit := opts.File, opts.File != ""
 	if !explicit {
 		file = DefaultFile
 	}
 	var s Settings
+	var root *yaml.Node
 	data, err := os.ReadFile(file)
 	found := err == nil
 	switch {
 	case found:
-		if err := checkKeys(file, data); err != nil {
+		if root, err = checkKeys(file, data); err != nil {
 			return s, err
 		}
+	case explicit || !errors.Is(err, os.ErrNotExist):
+		return s, &Error{File: file, Msg: fmt.Sprintf("cannot read the config file: %v", err)}
+	}
+	if s, err = decode(data, file, opts); err != nil {
+		return s, err
+	}
+	s.Dir = "."
+	if found {
+		s.File, s.Dir = file, filepath.Dir(file)
+	}
+	if err := s.checkGlobal(); err != nil {
+		return s, err
+	}
+	if s.envoys, err = resolveEnvoys(s, root, opts); err != nil || s.envoys != nil {
+		return s, err
+	}
+	return s, s.checkEnvoy()
+}
+
+// decode runs data (YAML, possibly empty) through viper with the defaults
+// below it and the environment and flags above it; file names it in errors.
+func decode(data []byte, file string, opts Options) (Settings, error) {
+	var s Settings
+	v := viper.New()
+	for key, val := range flatten(Defaults()) {
+		v.SetDefault(key, val)
+	}
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	if len(data) > 0 {
 		v.SetConfigType("yaml")
 		if err := v.ReadConfig(strings.NewReader(string(data))); err != nil {
 			return s, &Error{File: file, Msg: fmt.Sprintf("cannot parse: %v", err)}
 		}
-	case explicit || !errors.Is(err, os.ErrNotExist):
-		return s, &Error{File: file, Msg: fmt.Sprintf("cannot read the config file: %v", err)}
 	}
 	for name, key := range opts.FlagKeys {
 		if f := opts.Flags.Lookup(name); f != nil {
@@ -199,15 +222,11 @@ func Load(opts Options) (Settings, error) {
 		}
 	}
 	if err := v.Unmarshal(&s); err != nil {
-		// Reached by bad ENVOY_RELOADER_* values; the file was checked above.
+		// Reached by bad ENVOY_RELOADER_* values; the file was checked before.
 		msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "decoding failed due to the following error(s):", "")), " ")
 		return s, &Error{Msg: "invalid setting (from the environment or flags): " + msg}
 	}
-	s.Dir = "."
-	if found {
-		s.File, s.Dir = file, filepath.Dir(file)
-	}
-	return s, s.check()
+	return s, nil
 }
 
 // BootstrapPath is the bootstrap's path, resolved against reloader.yaml's directory.
@@ -238,10 +257,8 @@ func (s Settings) PollMode() (auto bool, interval time.Duration, err error) {
 	return false, d, nil
 }
 
-func (s Settings) check() error {
-	if s.Bootstrap == "" {
-		return &Error{File: s.File, Msg: "bootstrap: the path of the Envoy bootstrap is empty"}
-	}
+// checkGlobal checks the keys only the top level sets (see globalOnly).
+func (s Settings) checkGlobal() error {
 	if s.Watch.Debounce < 0 || s.Watch.MaxWait < 0 || s.Watch.Settle < 0 {
 		return &Error{File: s.File, Msg: "watch.debounce, watch.settle and watch.max_wait must not be negative"}
 	}
@@ -253,8 +270,15 @@ func (s Settings) check() error {
 			return &Error{File: s.File, Msg: fmt.Sprintf("watch.extra: bad pattern %q: %v", pattern, err)}
 		}
 	}
-	if _, _, err := s.PollMode(); err != nil {
-		return err
+	_, _, err := s.PollMode()
+	return err
+}
+
+// checkEnvoy checks the keys that describe one Envoy; with envoys: the
+// top level holds only what the entries share, and each entry is checked.
+func (s Settings) checkEnvoy() error {
+	if s.Bootstrap == "" {
+		return &Error{File: s.File, Msg: "bootstrap: the path of the Envoy bootstrap is empty"}
 	}
 	return s.checkTarget()
 }
@@ -291,100 +315,5 @@ func flatten(s Settings) map[string]any {
 		}
 	}
 	walk("", reflect.ValueOf(s))
-	return out
-}
-
-// checkKeys rejects keys the settings do not have, naming the line and the
-// closest known key; viper would silently ignore them.
-func checkKeys(file string, data []byte) error {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return &Error{File: file, Msg: fmt.Sprintf("invalid YAML: %v", err)}
-	}
-	if len(doc.Content) == 0 {
-		return nil
-	}
-	known := make(map[string]bool)
-	free := make(map[string]bool) // keys whose sub-keys are the user's own
-	defaults := flatten(Defaults())
-	for k, v := range defaults {
-		if reflect.ValueOf(v).Kind() == reflect.Map {
-			free[k] = true
-		}
-	}
-	for _, k := range Keys() {
-		known[k] = true
-		for p := k; strings.Contains(p, "."); {
-			p = p[:strings.LastIndexByte(p, '.')]
-			known[p] = true
-		}
-	}
-	var walk func(prefix string, n *yaml.Node) error
-	walk = func(prefix string, n *yaml.Node) error {
-		if n.Kind != yaml.MappingNode {
-			return nil
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			key := k.Value
-			if prefix != "" {
-				key = prefix + "." + k.Value
-			}
-			if !known[key] {
-				msg := fmt.Sprintf("unknown key %q", key)
-				if s := suggest.Closest(key, knownList(known)); s != "" {
-					msg += fmt.Sprintf("; did you mean %q?", s)
-				}
-				return &Error{File: file, Line: k.Line, Col: k.Column, Msg: msg}
-			}
-			if msg := checkValue(key, defaults[key], n.Content[i+1]); msg != "" {
-				v := n.Content[i+1]
-				return &Error{File: file, Line: v.Line, Col: v.Column, Msg: msg}
-			}
-			if free[key] {
-				continue
-			}
-			if err := walk(key, n.Content[i+1]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode && root.ShortTag() != "!!null" {
-		return &Error{File: file, Line: root.Line, Col: root.Column, Msg: "expected a mapping of settings"}
-	}
-	return walk("", root)
-}
-
-// checkValue reports a value of the wrong type for its key, where the YAML
-// still knows its position (viper's own message would not).
-func checkValue(key string, def any, v *yaml.Node) string {
-	if v.Kind != yaml.ScalarNode || v.ShortTag() == "!!null" {
-		return ""
-	}
-	switch def.(type) {
-	case time.Duration:
-		if _, err := time.ParseDuration(v.Value); err != nil {
-			return fmt.Sprintf("%s: %q is not a duration (such as 150ms or 2s)", key, v.Value)
-		}
-	case bool:
-		if v.ShortTag() != "!!bool" {
-			return fmt.Sprintf("%s: %q is not true or false", key, v.Value)
-		}
-	case int:
-		if v.ShortTag() != "!!int" {
-			return fmt.Sprintf("%s: %q is not a whole number", key, v.Value)
-		}
-	}
-	return ""
-}
-
-func knownList(known map[string]bool) []string {
-	out := make([]string, 0, len(known))
-	for k := range known {
-		out = append(out, k)
-	}
-	slices.Sort(out) // a stable choice between equally close keys
 	return out
 }

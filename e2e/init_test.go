@@ -58,20 +58,42 @@ func TestInitWritesAWorkingConfigForTheOneEnvoy(t *testing.T) {
 	}
 }
 
-func TestInitListsSeveralCandidates(t *testing.T) {
+// Several Envoys found are one reloader.yaml with envoys:, each as init
+// would have written it alone; --container still picks one.
+func TestInitWritesEveryEnvoyFound(t *testing.T) {
 	requireDocker(t)
 	a := runEnvoy(t, uniqueName("envoy-init-a"))
 	b := runEnvoy(t, uniqueName("envoy-init-b"))
 	dir := t.TempDir()
 	code, out := initScoped(t, dir)
-	if code != 1 || !strings.Contains(out, a.name) || !strings.Contains(out, b.name) || !strings.Contains(out, "--container") {
+	if code != 0 || !strings.Contains(out, "wrote reloader.yaml for 2 Envoy containers") || !strings.Contains(out, a.name) || !strings.Contains(out, b.name) {
 		t.Fatalf("init with two Envoys: exit %d\n%s", code, out)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "reloader.yaml")); err == nil {
-		t.Fatal("init wrote a file without a clear answer")
+	s, err := config.Load(config.Options{File: filepath.Join(dir, "reloader.yaml")})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if code, out := initScoped(t, dir, "--container", b.name); code != 0 || !strings.Contains(out, b.name) {
+	got := s.Envoys()
+	if len(got) != 2 {
+		t.Fatalf("%d Envoys in the file, want 2: %+v", len(got), got)
+	}
+	for i, c := range []*envoyContainer{a, b} { // Discover sorts by name
+		e := got[i].Settings
+		if got[i].Name != c.name || e.Target.Container != c.name || e.BootstrapPath() != c.config || e.Admin.URL != c.admin.URL() {
+			t.Errorf("Envoy %d: %s %+v; want container %s, bootstrap %s, admin %s", i, got[i].Name, e, c.name, c.config, c.admin.URL())
+		}
+	}
+
+	one := t.TempDir()
+	if code, out := initScoped(t, one, "--container", b.name); code != 0 || !strings.Contains(out, "wrote reloader.yaml for "+b.name) {
 		t.Fatalf("init --container: exit %d\n%s", code, out)
+	}
+	s, err = config.Load(config.Options{File: filepath.Join(one, "reloader.yaml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Envoys(); len(got) != 1 || s.Target.Container != b.name {
+		t.Fatalf("init --container %s wrote %+v", b.name, got)
 	}
 }
 

@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
@@ -151,74 +148,4 @@ func (c Candidate) Describe() string {
 		s += ", bootstrap " + c.ConfigPath
 	}
 	return s + ")"
-}
-
-// ReloaderYAML writes a commented reloader.yaml for c, with paths relative
-// to dir, the directory the file goes to.
-func (c Candidate) ReloaderYAML(dir string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# envoy-reloader settings written by `envoy-reloader init` for %s.\n", c.Describe())
-	b.WriteString("# Every key not set here keeps its default; the README lists them all.\n\n")
-	switch {
-	case c.HostConfig != "":
-		fmt.Fprintf(&b, "# The bootstrap the container was started with (-c %s), here through its bind mount.\n", c.ConfigPath)
-		if c.SingleFileMount != "" {
-			src, dst, _ := strings.Cut(c.SingleFileMount, ":")
-			fmt.Fprintf(&b, "# warning: %s\n", SingleFileWarning("the bootstrap", src, dst))
-		}
-		fmt.Fprintf(&b, "bootstrap: %s\n\n", relTo(dir, c.HostConfig))
-	case c.ConfigPath != "":
-		fmt.Fprintf(&b, "# The container reads %s, which is not bind-mounted from this machine:\n", c.ConfigPath)
-		b.WriteString("# mount its directory (-v ./envoy:/etc/envoy) so that edits here reach it.\n")
-		fmt.Fprintf(&b, "bootstrap: %s\n\n", filepath.Base(c.ConfigPath))
-	default:
-		b.WriteString("# No -c argument was found in the container's command; set the bootstrap here.\n")
-		b.WriteString("bootstrap: envoy.yaml\n\n")
-	}
-	b.WriteString("target:\n")
-	if c.Service != "" {
-		b.WriteString("  # Found again by its Compose labels when the container is recreated.\n")
-		fmt.Fprintf(&b, "  compose_service: %s\n  compose_project: %s\n", c.Service, c.Project)
-	} else {
-		fmt.Fprintf(&b, "  container: %s\n", c.Name)
-	}
-	if !c.HotRestarter {
-		b.WriteString("  # The container's command has no --restart-epoch: run Envoy under a hot restarter\n")
-		b.WriteString("  # (envoy-hot-restarter -- envoy ... --restart-epoch {{epoch}}) so SIGHUP hot-restarts it.\n")
-	}
-	b.WriteString("\nadmin:\n")
-	if c.AdminURL != "" {
-		fmt.Fprintf(&b, "  # Envoy's admin port %d, published here.\n  url: %s\n", c.AdminPort, c.AdminURL)
-	} else {
-		fmt.Fprintf(&b, "  # Admin port %d is not published: publish it (-p 127.0.0.1:%d:%d) so the reloader can confirm restarts.\n", c.AdminPort, c.AdminPort, c.AdminPort)
-		fmt.Fprintf(&b, "  url: http://127.0.0.1:%s\n", strconv.Itoa(c.AdminPort))
-	}
-	return b.String()
-}
-
-func relTo(dir, path string) string {
-	if rel, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(rel, "..") {
-		return rel
-	}
-	return path
-}
-
-// WriteNew writes content to path unless the file exists and force is off.
-func WriteNew(path, content string, force bool) error {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if force {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	}
-	f, err := os.OpenFile(path, flags, 0o644)
-	if err != nil {
-		if os.IsExist(err) {
-			return fmt.Errorf("%s exists; use --force to overwrite it", path)
-		}
-		return err
-	}
-	if _, err := f.WriteString(content); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
