@@ -72,14 +72,15 @@ type loopHarness struct {
 func startLoop(t *testing.T, file string, reloader Reloader) *loopHarness {
 	t.Helper()
 	h := &loopHarness{events: make(chan Event, 100), notices: make(chan Notice, 100), batchReady: make(chan struct{}, 100)}
+	e := &Envoy{Pipeline: &Pipeline{Bootstrap: file}}
+	if reloader != nil {
+		e.Pipeline.Reloader = reloader
+	}
 	l := &Loop{
-		Pipeline:     &Pipeline{Bootstrap: file},
+		Envoys:       []*Envoy{e},
 		WatchOptions: watch.Options{Debounce: 50 * time.Millisecond, OnBatchReady: h.onBatchReady},
 		Report:       func(ev Event) { h.events <- ev },
 		Notify:       func(n Notice) { h.notices <- n },
-	}
-	if reloader != nil {
-		l.Pipeline.Reloader = reloader
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -247,7 +248,7 @@ func TestDeletedBootstrapWaitsForItsReturn(t *testing.T) {
 }
 
 func TestMissingBootstrapAtStartIsAnError(t *testing.T) {
-	l := &Loop{Pipeline: &Pipeline{Bootstrap: filepath.Join(t.TempDir(), "absent.yaml")}}
+	l := &Loop{Envoys: []*Envoy{{Pipeline: &Pipeline{Bootstrap: filepath.Join(t.TempDir(), "absent.yaml")}}}}
 	if err := l.Run(context.Background()); !errors.Is(err, ErrBootstrapMissing) || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("error %v", err)
 	}
@@ -256,7 +257,7 @@ func TestMissingBootstrapAtStartIsAnError(t *testing.T) {
 // A bootstrap that exists but cannot be read says why; it was reported as
 // "does not exist" whatever the cause.
 func TestUnreadableBootstrapAtStartSaysWhy(t *testing.T) {
-	l := &Loop{Pipeline: &Pipeline{Bootstrap: t.TempDir()}} // a directory
+	l := &Loop{Envoys: []*Envoy{{Pipeline: &Pipeline{Bootstrap: t.TempDir()}}}} // a directory
 	err := l.Run(context.Background())
 	if !errors.Is(err, ErrBootstrapUnreadable) || errors.Is(err, ErrBootstrapMissing) || !strings.Contains(err.Error(), "is a directory") {
 		t.Fatalf("error %v, want the cause (is a directory)", err)

@@ -32,13 +32,15 @@ func TestRetryBacksOffWithOneNotice(t *testing.T) {
 	delays := make(chan time.Duration, 100)
 	notices := make(chan Notice, 100)
 	l := &Loop{
-		Pipeline:       &Pipeline{Bootstrap: file, Reloader: target},
-		WatchOptions:   watch.Options{Debounce: 20 * time.Millisecond},
-		Report:         func(Event) {},
-		Notify:         func(n Notice) { notices <- n },
-		RetryDelay:     time.Millisecond,
-		MaxRetryDelay:  8 * time.Millisecond,
-		retryScheduled: func(d time.Duration) { delays <- d },
+		Envoys: []*Envoy{{
+			Pipeline:       &Pipeline{Bootstrap: file, Reloader: target},
+			RetryDelay:     time.Millisecond,
+			MaxRetryDelay:  8 * time.Millisecond,
+			retryScheduled: func(d time.Duration) { delays <- d },
+		}},
+		WatchOptions: watch.Options{Debounce: 20 * time.Millisecond},
+		Report:       func(Event) {},
+		Notify:       func(n Notice) { notices <- n },
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -82,7 +84,7 @@ func TestLoopRunsWithoutReport(t *testing.T) {
 	writeFile(t, file, config("a"))
 	target := &unreachableReloader{attempts: make(chan struct{}, 100)}
 	notices := make(chan Notice, 100)
-	l := &Loop{Pipeline: &Pipeline{Bootstrap: file, Reloader: target}, WatchOptions: watch.Options{Debounce: 20 * time.Millisecond},
+	l := &Loop{Envoys: []*Envoy{{Pipeline: &Pipeline{Bootstrap: file, Reloader: target}}}, WatchOptions: watch.Options{Debounce: 20 * time.Millisecond},
 		Notify: func(n Notice) { notices <- n }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
