@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
+	"github.com/envoy-reloader/envoy-reloader/config"
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 )
 
@@ -12,7 +14,7 @@ func newCheckCmd(g *globalFlags) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
 		Use:   "check [FILE...]",
-		Short: "Validate Envoy bootstraps offline (default: the bootstrap in reloader.yaml)",
+		Short: "Validate Envoy bootstraps offline (default: every bootstrap in reloader.yaml)",
 		Long: `check validates each FILE as an Envoy v3 bootstrap and prints every problem as
 FILE:LINE:COL: error|warning: message. Exit status: 0 when all are valid
 (warnings allowed), 1 when any is invalid, 2 on usage or reloader.yaml errors.`,
@@ -25,14 +27,11 @@ FILE:LINE:COL: error|warning: message. Exit status: 0 when all are valid
 			if err != nil {
 				return err
 			}
-			files := args
-			if len(files) == 0 {
-				files = []string{s.BootstrapPath()}
-			}
+			files, opts := checkTargets(s, args)
 			var errs, warns int
 			invalid := false
-			for _, f := range files {
-				res, err := bootstrap.LoadFile(f, bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated})
+			for i, f := range files {
+				res, err := bootstrap.LoadFile(f, opts[i])
 				if err != nil {
 					return usageErr(fmt.Errorf("%s: %w", f, err))
 				}
@@ -52,4 +51,24 @@ FILE:LINE:COL: error|warning: message. Exit status: 0 when all are valid
 	cmd.Flags().Bool("strict", false, "treat typed_config types unknown to go-control-plane as errors")
 	cmd.Flags().Bool("deny-deprecated", false, "treat deprecated fields and enum values as errors")
 	return cmd
+}
+
+// checkTargets are the files to check, each with its Envoy's validate
+// settings: the files given, else every Envoy's bootstrap once.
+func checkTargets(s config.Settings, args []string) (files []string, opts []bootstrap.Options) {
+	optionsOf := func(s config.Settings) bootstrap.Options {
+		return bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated}
+	}
+	for _, f := range args {
+		files, opts = append(files, f), append(opts, optionsOf(s))
+	}
+	if len(args) > 0 {
+		return files, opts
+	}
+	for _, e := range s.Envoys() {
+		if f := e.Settings.BootstrapPath(); !slices.Contains(files, f) {
+			files, opts = append(files, f), append(opts, optionsOf(e.Settings))
+		}
+	}
+	return files, opts
 }

@@ -1,39 +1,64 @@
 package main
 
 import (
-	"errors"
+	"cmp"
 	"fmt"
-	"time"
+	"slices"
+	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/envoy-reloader/envoy-reloader/config"
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 	"github.com/envoy-reloader/envoy-reloader/internal/reload"
-	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
 func newRestartCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "restart",
-		Short: "Validate, hot-restart and confirm once (for scripts and `make reload`); exit 0 when the new epoch is live",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Use:   "restart [NAME...]",
+		Short: "Validate, hot-restart and confirm once (for scripts and `make reload`); exit 0 when every new epoch is live",
+		Long: `restart validates each named Envoy's bootstrap (every Envoy of reloader.yaml
+by default), hot-restarts those that are valid and confirms each new epoch,
+the Envoys in parallel. Exit status: 0 when all are live, 1 otherwise, 2 on
+usage or reloader.yaml errors.`,
+		RunE: func(cmd *cobra.Command, names []string) error {
 			s, p, ctx, stop, err := g.start(cmd, map[string]string{"bootstrap": "bootstrap", "strict": "validate.strict", "deny-deprecated": "validate.deny_deprecated"})
 			if err != nil {
 				return err
 			}
 			defer stop()
-			setup, err := newReloadSetup(ctx, s)
+			envoys, err := pickEnvoys(s, names)
 			if err != nil {
 				return err
 			}
-			defer setup.close()
-			setup.warnStart(p, s.BootstrapPath())
-			pipeline := &reload.Pipeline{Bootstrap: s.BootstrapPath(), Options: bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated}, Reloader: setup.reloader}
-			ev := pipeline.Run(ctx, []string{s.BootstrapPath()})
-			p.Reload(ev)
-			if ev.Result != reload.ResultOK {
+			p.NameEnvoys(envoyNames(envoys))
+			pipelines := make([]*reload.Pipeline, len(envoys))
+			for i, e := range envoys {
+				setup, err := newReloadSetup(ctx, e.Settings)
+				if err != nil {
+					return err
+				}
+				defer setup.close()
+				setup.warnStart(p, e.Name, e.Settings.BootstrapPath())
+				pipelines[i] = &reload.Pipeline{Bootstrap: e.Settings.BootstrapPath(), Reloader: setup.reloader,
+					Options: bootstrap.Options{Strict: e.Settings.Validate.Strict, DenyDeprecated: e.Settings.Validate.DenyDeprecated}}
+			}
+			events := make([]reload.Event, len(envoys))
+			var running sync.WaitGroup
+			for i, pl := range pipelines {
+				running.Go(func() {
+					events[i] = pl.Run(ctx, []string{pl.Bootstrap})
+					events[i].Envoy = envoys[i].Name
+				})
+			}
+			running.Wait()
+			failed := false
+			for _, ev := range events {
+				p.Reload(ev)
+				failed = failed || ev.Result != reload.ResultOK
+			}
+			if failed {
 				return &exitError{code: exitInvalid, err: errSilent}
 			}
 			return nil
@@ -45,61 +70,22 @@ func newRestartCmd(g *globalFlags) *cobra.Command {
 	return cmd
 }
 
-func newStatusCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "status",
-		Short: "Print Envoy's epoch, state, uptime and version, read on a fresh connection",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := loadSettings(g, cmd, nil)
-			if err != nil {
-				return err
-			}
-			admin, err := restart.NewAdmin(s.Admin.URL, adminRequestTimeout)
-			if err != nil {
-				return usageErr(err)
-			}
-			warnMounts(cmd, g, s)
-			info, err := admin.ServerInfo(cmd.Context())
-			if err != nil {
-				return &exitError{code: exitInvalid, err: err}
-			}
-			if g.logFormat == "json" {
-				p, _ := g.printer(cmd, "")
-				p.JSON(map[string]any{
-					"event": "status", "admin_url": admin.URL(), "epoch": restart.Epoch(info), "state": info.GetState().String(),
-					"uptime_current_epoch_s": info.GetUptimeCurrentEpoch().GetSeconds(),
-					"uptime_all_epochs_s":    info.GetUptimeAllEpochs().GetSeconds(), "version": info.GetVersion(),
-				})
-				return nil
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), describeInfo(admin.URL(), restart.Epoch(info), info.GetState().String(),
-				info.GetUptimeCurrentEpoch().AsDuration().String(), info.GetUptimeAllEpochs().AsDuration().String(), info.GetVersion()))
-			return nil
-		},
+// pickEnvoys are the Envoys named (all without names); an unknown name is
+// a usage error that lists the known ones.
+func pickEnvoys(s config.Settings, names []string) ([]config.Envoy, error) {
+	all := s.Envoys()
+	if len(names) == 0 {
+		return all, nil
 	}
-}
-
-// warnMounts tells status's user, once, what watch would say at start of a
-// container's mounts; status itself never fails on them.
-func warnMounts(cmd *cobra.Command, g *globalFlags, s config.Settings) {
-	if !s.IsContainer() {
-		return
+	var picked []config.Envoy
+	for _, n := range names {
+		i := slices.IndexFunc(all, func(e config.Envoy) bool { return e.Name == n })
+		if i < 0 {
+			return nil, usageErr(fmt.Errorf("no Envoy named %q in %s (there are: %s)", n, cmp.Or(s.File, "the settings"), strings.Join(envoyNames(all), ", ")))
+		}
+		if !slices.ContainsFunc(picked, func(e config.Envoy) bool { return e.Name == n }) {
+			picked = append(picked, all[i])
+		}
 	}
-	d, err := restart.NewDocker(s.Target.Container, s.Target.ComposeService, s.Target.ComposeProject)
-	if err != nil {
-		return
-	}
-	defer d.Close()
-	warnings, err := d.MountCheck(cmd.Context(), s.BootstrapPath())
-	if errors.Is(err, restart.ErrNotWatched) {
-		warnings = append(warnings, err.Error())
-	}
-	p, err := g.printer(cmd, "")
-	if err != nil {
-		return
-	}
-	for _, w := range warnings {
-		p.Notice(reload.Notice{Event: "mount_warning", Time: time.Now(), Level: "warn", Path: s.BootstrapPath(), Message: w})
-	}
+	return picked, nil
 }

@@ -97,8 +97,8 @@ func describeInfo(url string, epoch uint32, state, uptime, all, version string) 
 }
 
 // warnStart prints the setup's start warnings, once.
-func (s *reloadSetup) warnStart(p *report.Printer, bootstrap string) {
+func (s *reloadSetup) warnStart(p *report.Printer, envoy, bootstrap string) {
 	for _, w := range s.warnings {
-		p.Notice(reload.Notice{Event: "mount_warning", Time: time.Now(), Level: "warn", Path: bootstrap, Message: w})
+		p.Notice(reload.Notice{Event: "mount_warning", Envoy: envoy, Time: time.Now(), Level: "warn", Path: bootstrap, Message: w})
 	}
 }

@@ -76,32 +76,8 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 	if err != nil {
 		return usageErr(err)
 	}
-	var reloader reload.Reloader
-	hostPath := hostPaths(s).Host
-	remap := make(chan struct{}, 1)
-	if !dryRun {
-		setup, err := newReloadSetup(ctx, s)
-		if err != nil {
-			return err
-		}
-		defer setup.close()
-		setup.warnStart(p, s.BootstrapPath())
-		reloader, hostPath = spinningReloader{setup.reloader, p}, setup.hostPath
-		if setup.follow != nil {
-			followCtx, stopFollowing := context.WithCancel(ctx)
-			followed := make(chan struct{})
-			go func() {
-				defer close(followed)
-				setup.follow(followCtx, func() {
-					select {
-					case remap <- struct{}{}:
-					default: // one pending remap covers any number of changes
-					}
-				})
-			}()
-			defer func() { stopFollowing(); <-followed }()
-		}
-	}
+	envoys := s.Envoys()
+	p.NameEnvoys(envoyNames(envoys))
 	onReload := p.Reload
 	if s.Notify || s.NotifySuccess {
 		notifier := report.NewNotifier(s.NotifySuccess)
@@ -109,32 +85,88 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 		onReload = func(ev reload.Event) { p.Reload(ev); notifier.Reload(ev) }
 	}
 	loop := &reload.Loop{
-		Pipeline: &reload.Pipeline{
-			Bootstrap: s.BootstrapPath(),
-			Options:   bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated},
-			Reloader:  reloader,
-		},
 		WatchOptions: watch.Options{
 			Debounce: s.Watch.Debounce, Settle: settleOption(s.Watch.Settle), MaxWait: s.Watch.MaxWait,
 			PollAuto: auto, PollInterval: interval,
 			Logger: watchLogger(p, verbose, stderr),
 		},
-		HostPath: hostPath,
-		Remap:    remap,
-		Report:   onReload,
-		Notify:   p.Notice,
+		Report: onReload,
+		Notify: p.Notice,
 	}
 	for _, pattern := range s.Watch.Extra {
 		loop.Patterns = append(loop.Patterns, s.Resolve(pattern))
 	}
+	for _, e := range envoys {
+		le, stop, err := loopEnvoy(ctx, e, p, dryRun, len(envoys) == 1)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		loop.Envoys = append(loop.Envoys, le)
+	}
 	err = loop.Run(ctx)
 	if errors.Is(err, reload.ErrBootstrapMissing) || errors.Is(err, reload.ErrBootstrapUnreadable) {
-		return usageErr(fmt.Errorf("%s: %w", s.BootstrapPath(), err))
+		return usageErr(err)
 	}
 	if err != nil {
 		return &exitError{code: exitInvalid, err: err}
 	}
 	return nil
+}
+
+// loopEnvoy is one Envoy of the settings as the loop runs it; stop ends
+// what it started. A lone Envoy shows a spinner while it waits: with
+// several reloading at once, spinners would overwrite each other.
+func loopEnvoy(ctx context.Context, e config.Envoy, p *report.Printer, dryRun, alone bool) (_ *reload.Envoy, stop func(), err error) {
+	s := e.Settings
+	le := &reload.Envoy{
+		Name: e.Name,
+		Pipeline: &reload.Pipeline{
+			Bootstrap: s.BootstrapPath(),
+			Options:   bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated},
+		},
+		HostPath: hostPaths(s).Host,
+	}
+	if dryRun {
+		return le, func() {}, nil
+	}
+	setup, err := newReloadSetup(ctx, s)
+	if err != nil {
+		if !alone {
+			err = fmt.Errorf("envoy %s: %w", e.Name, err)
+		}
+		return nil, nil, err
+	}
+	setup.warnStart(p, e.Name, s.BootstrapPath())
+	le.Pipeline.Reloader, le.HostPath = setup.reloader, setup.hostPath
+	if alone {
+		le.Pipeline.Reloader = spinningReloader{setup.reloader, p}
+	}
+	if setup.follow == nil {
+		return le, setup.close, nil
+	}
+	remap := make(chan struct{}, 1)
+	le.Remap = remap
+	followCtx, stopFollowing := context.WithCancel(ctx)
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		setup.follow(followCtx, func() {
+			select {
+			case remap <- struct{}{}:
+			default: // one pending remap covers any number of changes
+			}
+		})
+	}()
+	return le, func() { stopFollowing(); <-followed; setup.close() }, nil
+}
+
+func envoyNames(envoys []config.Envoy) []string {
+	names := make([]string, len(envoys))
+	for i, e := range envoys {
+		names[i] = e.Name
+	}
+	return names
 }
 
 // watchLogger sends the watcher's own messages (polling fallback always,

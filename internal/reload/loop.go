@@ -200,9 +200,9 @@ func (e *Envoy) loadAtStart() (*bootstrap.Result, error) {
 	res, err := bootstrap.LoadFile(e.Pipeline.Bootstrap, e.Pipeline.Options)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, e.startError(ErrBootstrapMissing)
+		return nil, e.startError(fmt.Errorf("%s: %w", e.Pipeline.Bootstrap, ErrBootstrapMissing))
 	case err != nil:
-		return nil, e.startError(fmt.Errorf("%w: %w", ErrBootstrapUnreadable, err))
+		return nil, e.startError(fmt.Errorf("%w: %w", ErrBootstrapUnreadable, err)) // err names the file
 	}
 	return res, nil
 }

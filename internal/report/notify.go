@@ -47,6 +47,9 @@ func (n *Notifier) Reload(ev reload.Event) {
 	default:
 		return
 	}
+	if ev.Envoy != "" {
+		title += " (" + ev.Envoy + ")" // which of several Envoys, seen from another window
+	}
 	cmd := exec.Command(n.command, "--app-name=envoy-reloader", "--urgency="+urgency, title, body)
 	if cmd.Start() == nil {
 		n.running.Add(1)

@@ -19,7 +19,7 @@ func (p *Printer) Reload(ev reload.Event) {
 		p.json(ev)
 		return
 	}
-	fmt.Fprintf(p.W, "%s %s  %s\n", ev.Time.Format("15:04:05"), fileLabel(ev.Files), p.outcome(ev))
+	fmt.Fprintf(p.W, "%s %s%s  %s\n", ev.Time.Format("15:04:05"), p.who(ev.Envoy), fileLabel(ev.Files), p.outcome(ev))
 	if len(ev.Changes) > 0 {
 		fmt.Fprintf(p.W, "    %s\n", strings.Join(ev.Changes, " "))
 	}
@@ -125,5 +125,5 @@ func (p *Printer) Notice(n reload.Notice) {
 	if n.Level == "warn" {
 		mark = p.paint(yellow, "!")
 	}
-	fmt.Fprintf(p.W, "%s %s %s\n", n.Time.Format("15:04:05"), mark, n.Message)
+	fmt.Fprintf(p.W, "%s %s%s %s\n", n.Time.Format("15:04:05"), p.who(n.Envoy), mark, n.Message)
 }

@@ -38,6 +38,41 @@ type Printer struct {
 	Color bool
 	// Terminal allows live output (the spinner) that only a terminal shows well.
 	Terminal bool
+
+	// envoys are the names of the Envoys watched, when there are several:
+	// then each text line names its Envoy, aligned and coloured.
+	envoys []string
+	width  int
+}
+
+// NameEnvoys makes text lines name their Envoy when there are several.
+func (p *Printer) NameEnvoys(names []string) {
+	if len(names) < 2 {
+		p.envoys, p.width = nil, 0
+		return
+	}
+	p.envoys = names
+	for _, n := range names {
+		p.width = max(p.width, len(n))
+	}
+}
+
+// envoyColors tell Envoys apart at a glance; none is red, yellow or green,
+// which say how a reload went.
+var envoyColors = []string{"\x1b[36m", "\x1b[35m", "\x1b[34m", "\x1b[96m", "\x1b[95m", "\x1b[94m"}
+
+// who is the Envoy column of a text line: "" with one Envoy.
+func (p *Printer) who(name string) string {
+	if p.envoys == nil {
+		return ""
+	}
+	col := fmt.Sprintf("%-*s ", p.width, name)
+	for i, n := range p.envoys {
+		if n == name {
+			return p.paint(envoyColors[i%len(envoyColors)], col)
+		}
+	}
+	return col
 }
 
 // NewPrinter returns a printer for w, with colour when w is a terminal and
