@@ -258,11 +258,17 @@ func TestAdminRefusesRedirectsAndOtherSchemes(t *testing.T) {
 // does with a valid save.
 func reloadFile(t *testing.T, h *HotRestart, file string) (Outcome, error) {
 	t.Helper()
+	return h.Reload(context.Background(), loadFile(t, file))
+}
+
+// loadFile validates file, which must be valid.
+func loadFile(t *testing.T, file string) *bootstrap.Result {
+	t.Helper()
 	res, err := bootstrap.LoadFile(file, bootstrap.Options{})
 	if err != nil || !res.Valid() {
 		t.Fatalf("%s does not validate: %v %v", file, err, res.Diagnostics)
 	}
-	return h.Reload(context.Background(), res)
+	return res
 }
 
 // writeFile saves whole, by a rename, as an editor's safe write does.

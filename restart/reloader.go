@@ -68,6 +68,9 @@ type HotRestart struct {
 	// (nil: relative to the bootstrap's directory).
 	HostPath func(string) string
 
+	// ahead is the target's validate run ahead of its reload (ahead.go).
+	ahead aheadRuns
+
 	// instance is the target instance of the last confirmed epoch.
 	instance string
 	// warnedUnverified is the instance last warned about files whose
@@ -112,9 +115,13 @@ func (h *HotRestart) Reload(ctx context.Context, res *bootstrap.Result) (out Out
 			h.Confirmer.Forget() // a new Envoy: its epochs start again
 		}
 	}
+	var files []WantFile
+	if res != nil {
+		files = h.wantFiles(res)
+	}
 	if r, ok := h.Target.(Reacher); ok && res != nil {
 		start := time.Now()
-		unverified, err := r.Reach(ctx, h.wantFiles(res))
+		unverified, err := r.Reach(ctx, files)
 		out.Reach = time.Since(start)
 		switch {
 		case errors.Is(err, ErrStale):
@@ -139,9 +146,8 @@ func (h *HotRestart) Reload(ctx context.Context, res *bootstrap.Result) (out Out
 	out.PreviousEpoch = &before
 
 	if v, ok := h.Target.(EnvoyValidator); ok && h.EnvoyValidate {
-		start := time.Now()
-		valid, lines, err := v.EnvoyValidate(ctx)
-		out.EnvoyValidate = time.Since(start)
+		valid, lines, took, err := h.envoyValidate(ctx, v, files)
+		out.EnvoyValidate = took
 		switch {
 		case err != nil:
 			out.Hint = "set validate.envoy_command, or validate.envoy: off"

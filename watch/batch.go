@@ -49,6 +49,7 @@ func (r *runner) mark(f string, complete bool) {
 			due = d
 		}
 	}
+	r.armEarly(now, due)
 	wait := due.Sub(now)
 	if r.w.opts.MaxWait > 0 {
 		if untilMax := r.first.Add(r.w.opts.MaxWait).Sub(now); untilMax < wait {
@@ -118,7 +119,9 @@ func (r *runner) clearPending() {
 	clear(r.pending)
 	r.first = time.Time{}
 	r.ready, r.readySeen = nil, nil
-	if r.timer != nil {
-		r.timer.Stop()
+	for _, t := range []*time.Timer{r.timer, r.earlyTimer} {
+		if t != nil {
+			t.Stop()
+		}
 	}
 }

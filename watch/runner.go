@@ -29,11 +29,12 @@ type runner struct {
 
 	// pending holds each file of the coming batch with the time its own
 	// changes are over, unless more come; the batch is due at the latest.
-	pending   map[string]time.Time
-	first     time.Time
-	timer     *time.Timer
-	ready     *Batch
-	readySeen map[string]fileState
+	pending    map[string]time.Time
+	first      time.Time
+	timer      *time.Timer
+	earlyTimer *time.Timer // see early.go
+	ready      *Batch
+	readySeen  map[string]fileState
 
 	// prev is the event handled before the current one, and completing
 	// says the current one completes a save (see completesSave).
@@ -91,6 +92,8 @@ func (r *runner) loop(ctx context.Context) error {
 			r.sourceError(err)
 		case <-timerC(r.timer):
 			r.fire()
+		case <-timerC(r.earlyTimer):
+			r.hintEarly()
 		case <-timerC(r.probeTimer):
 			r.probesTimedOut()
 		case <-tickerC(r.ticker):
@@ -123,7 +126,7 @@ func (r *runner) stop() {
 	for probe := range r.probes {
 		_ = os.Remove(probe)
 	}
-	for _, t := range []*time.Timer{r.timer, r.probeTimer} {
+	for _, t := range []*time.Timer{r.timer, r.earlyTimer, r.probeTimer} {
 		if t != nil {
 			t.Stop()
 		}

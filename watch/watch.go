@@ -51,6 +51,10 @@ type Options struct {
 	// polling notices at warn level (default: discard).
 	Logger *slog.Logger
 
+	// Early is the quiet time after which a burst still waiting out its
+	// debounce is hinted on Early() (default: Settle; negative: never).
+	Early time.Duration
+
 	// OnBatchReady, when set, is called from the watcher's goroutine each
 	// time a batch is complete and waits for its consumer: the event tests
 	// synchronise on where they would otherwise sleep.
@@ -89,6 +93,8 @@ type Watcher struct {
 
 	ready     chan struct{}
 	readyOnce sync.Once
+
+	early earlyHints
 }
 
 // watchSet is what to watch: exact files and glob patterns.
@@ -111,6 +117,9 @@ func New(files, patterns []string, opts Options) (*Watcher, error) {
 	}
 	if opts.Settle < 0 || opts.Settle > opts.Debounce {
 		opts.Settle = opts.Debounce
+	}
+	if opts.Early == 0 {
+		opts.Early = opts.Settle
 	}
 	if opts.FallbackInterval <= 0 {
 		opts.FallbackInterval = 500 * time.Millisecond
@@ -135,6 +144,7 @@ func New(files, patterns []string, opts Options) (*Watcher, error) {
 		next:     set,
 		nextSeen: make(chan struct{}, 1),
 		ready:    make(chan struct{}),
+		early:    earlyHints{token: make(chan struct{}, 1)},
 	}, nil
 }
 

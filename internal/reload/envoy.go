@@ -38,6 +38,12 @@ type Envoy struct {
 
 	loop  *Loop
 	inbox inbox
+	// hints say the Envoy's files may hold a whole save before their batch
+	// is due (watch's early hint): its checks are started ahead, on their
+	// own goroutine, cancelled by a newer hint or the end of run.
+	hints         chan struct{}
+	preparing     sync.WaitGroup
+	cancelPrepare context.CancelFunc
 
 	// watchMu guards watched, which the loop reads to dispatch batches.
 	watchMu sync.Mutex
@@ -81,16 +87,21 @@ func (e *Envoy) start() error {
 	e.last = res
 	e.watched = e.watchFiles(res)
 	e.inbox.ready = make(chan struct{}, 1)
+	e.hints = make(chan struct{}, 1)
 	e.loop.report(first)
 	return nil
 }
 
 // run reloads this Envoy for each batch handed to it until ctx is done.
 func (e *Envoy) run(ctx context.Context) {
+	defer e.preparing.Wait()
+	defer e.stopPreparing()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-e.hints:
+			e.prepare(ctx)
 		case <-e.inbox.ready:
 			// A token left from a batch already taken finds nothing.
 			if b := e.inbox.take(); len(b.Changed)+len(b.Missing) > 0 {
@@ -102,6 +113,36 @@ func (e *Envoy) run(ctx context.Context) {
 		case <-e.Remap:
 			e.remap()
 		}
+	}
+}
+
+// hint says the Envoy's files may already hold a whole save.
+func (e *Envoy) hint() {
+	select {
+	case e.hints <- struct{}{}:
+	default: // one waiting hint covers any number
+	}
+}
+
+// prepare starts the checks of the save ahead of its batch, replacing
+// those of an earlier hint; a dry run has nothing slow to start.
+func (e *Envoy) prepare(ctx context.Context) {
+	if e.Pipeline.Reloader == nil {
+		return
+	}
+	e.stopPreparing()
+	ctx, cancel := context.WithCancel(ctx)
+	e.cancelPrepare = cancel
+	e.preparing.Go(func() {
+		defer cancel()
+		e.Pipeline.Prepare(ctx)
+	})
+}
+
+func (e *Envoy) stopPreparing() {
+	if e.cancelPrepare != nil {
+		e.cancelPrepare()
+		e.cancelPrepare = nil
 	}
 }
 

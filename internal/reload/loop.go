@@ -83,6 +83,13 @@ func (l *Loop) Run(ctx context.Context) error {
 			for _, e := range l.Envoys {
 				e.notify("watching", "info", watchingMessage(e.watchedNow(), l.Patterns))
 			}
+		case <-w.Early():
+			files := w.TakeEarly()
+			for _, e := range l.Envoys {
+				if l.concerns(e, files) {
+					e.hint()
+				}
+			}
 		case b := <-w.Batches():
 			l.dispatch(b)
 			if l.dispatched != nil {
@@ -90,6 +97,12 @@ func (l *Loop) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// concerns tells whether any of files is one of e's.
+func (l *Loop) concerns(e *Envoy, files []string) bool {
+	watched := e.watchedNow()
+	return slices.ContainsFunc(files, func(f string) bool { return slices.Contains(watched, f) || l.matchesPattern(f) })
 }
 
 // dispatch hands each Envoy the part of b that concerns it.

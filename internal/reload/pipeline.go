@@ -8,6 +8,7 @@ package reload
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
@@ -20,6 +21,12 @@ type Reloader interface {
 	Reload(ctx context.Context, res *bootstrap.Result) (restart.Outcome, error)
 }
 
+// Preparer is a Reloader that can run its slow checks of a config ahead of
+// Reload (restart.HotRestart: the container's envoy --mode validate).
+type Preparer interface {
+	Prepare(ctx context.Context, res *bootstrap.Result)
+}
+
 // Pipeline validates a changed bootstrap and, when it is valid, reloads.
 type Pipeline struct {
 	// Bootstrap is the bootstrap file's path.
@@ -27,6 +34,41 @@ type Pipeline struct {
 	Options   bootstrap.Options
 	// Reloader is nil for a dry run.
 	Reloader Reloader
+
+	// ahead is a validation made before its batch was due (Prepare); Run
+	// takes it when the file still holds its bytes.
+	aheadMu sync.Mutex
+	ahead   *bootstrap.Result
+}
+
+// Prepare validates the bootstrap as it is now and runs the reloader's slow
+// checks of it, ahead of the batch that will bring it: a save in place
+// waits out the whole debounce, usually long after its bytes were final.
+// Run uses what Prepare found only for the very same bytes.
+func (p *Pipeline) Prepare(ctx context.Context) {
+	res, err := bootstrap.LoadFile(p.Bootstrap, p.Options)
+	if err != nil {
+		return
+	}
+	p.aheadMu.Lock()
+	p.ahead = res
+	p.aheadMu.Unlock()
+	if pr, ok := p.Reloader.(Preparer); ok && res.Valid() {
+		pr.Prepare(ctx, res)
+	}
+}
+
+// load validates the bootstrap, taking the validation made ahead when the
+// file holds the same bytes.
+func (p *Pipeline) load() (*bootstrap.Result, error) {
+	p.aheadMu.Lock()
+	ahead := p.ahead
+	p.ahead = nil
+	p.aheadMu.Unlock()
+	if ahead != nil && ahead.Unchanged() {
+		return ahead, nil
+	}
+	return bootstrap.LoadFile(p.Bootstrap, p.Options)
 }
 
 // Run performs one reload attempt for the changed files.
@@ -35,7 +77,7 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (ev Event) {
 	ev = Event{Event: "reload", Time: start, Files: files, Diagnostics: []bootstrap.Diagnostic{}}
 	defer func() { ev.TotalMs = *Millis(time.Since(start)) }()
 
-	res, err := bootstrap.LoadFile(p.Bootstrap, p.Options)
+	res, err := p.load()
 	ev.ValidateMs = Millis(time.Since(start))
 	if err != nil {
 		ev.Result, ev.Reason, ev.Error = ResultInvalid, ReasonInvalidConfig, err.Error()

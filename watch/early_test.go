@@ -1,0 +1,87 @@
+package watch
+
+import (
+	"os"
+	"slices"
+	"testing"
+	"time"
+)
+
+// A save in place, which must wait out the whole debounce, is hinted early
+// once quiet; a save by rename, due at once, is not hinted at all; and the
+// batch still comes, after the hint.
+func TestEarlyHintOfAWriteInPlace(t *testing.T) {
+	tests := []struct {
+		name   string
+		save   func(t *testing.T, file, content string)
+		hinted bool
+	}{
+		{"write in place", savePatternNamed(t, "write in place"), true},
+		{"truncate then write", savePatternNamed(t, "truncate then write"), true},
+		{"temp file renamed over", savePatternNamed(t, "temp file renamed over"), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			file := plainSetup(t, t.TempDir())
+			h := start(t, []string{file}, nil, Options{Debounce: 400 * time.Millisecond, Early: 20 * time.Millisecond})
+			saved := time.Now()
+			tc.save(t, file, savedContent)
+			var hintedAt time.Time
+			for {
+				select {
+				case <-h.w.Early():
+					files := h.w.TakeEarly()
+					if !slices.Contains(files, file) {
+						t.Fatalf("hinted %v, want %s", files, file)
+					}
+					if data, _ := os.ReadFile(file); string(data) != savedContent {
+						t.Fatalf("hinted while the file holds %q", data)
+					}
+					hintedAt = time.Now()
+					continue
+				case b := <-h.w.Batches():
+					if !slices.Contains(b.Changed, file) {
+						t.Fatalf("batch %+v", b)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatal("no batch within 5s")
+				}
+				break
+			}
+			switch {
+			case tc.hinted && hintedAt.IsZero():
+				t.Fatal("no early hint before the batch")
+			case tc.hinted && hintedAt.Sub(saved) >= 400*time.Millisecond:
+				t.Fatalf("hinted %s after the save: not before the debounce ended", hintedAt.Sub(saved))
+			case !tc.hinted && !hintedAt.IsZero():
+				t.Fatal("a save due at once was hinted")
+			}
+		})
+	}
+}
+
+// Every write of a burst restarts the quiet period: a writer still
+// writing is not hinted in between.
+func TestEarlyHintWaitsForQuiet(t *testing.T) {
+	file := plainSetup(t, t.TempDir())
+	h := start(t, []string{file}, nil, Options{Debounce: time.Second, Early: 300 * time.Millisecond})
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_TRUNC, 0)
+	must(t, err)
+	defer f.Close()
+	// Writes 100 ms apart, five of them: never 300 ms quiet while writing.
+	for i := range 5 {
+		if _, err := f.WriteString("chunk\n"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-h.w.Early():
+			t.Fatalf("hinted after write %d, while the writer goes on", i+1)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	select {
+	case <-h.w.Early():
+	case <-time.After(5 * time.Second):
+		t.Fatal("no hint once the writer stopped")
+	}
+}
