@@ -2,9 +2,10 @@ package config
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 	"syscall"
+
+	"github.com/envoy-reloader/envoy-reloader/internal/adminurl"
 )
 
 // signals are the names target.signal accepts.
@@ -77,9 +78,8 @@ func (s Settings) checkTarget() error {
 	default:
 		return &Error{File: s.File, Msg: fmt.Sprintf("validate.envoy: %q is not auto, on or off", s.Validate.Envoy)}
 	}
-	u, err := url.Parse(s.Admin.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return &Error{File: s.File, Msg: fmt.Sprintf("admin.url: %q must be an http:// or https:// URL with a host", s.Admin.URL)}
+	if _, err := adminurl.Parse(s.Admin.URL); err != nil {
+		return &Error{File: s.File, Msg: "admin.url: " + err.Error()}
 	}
 	if s.Confirm.Interval <= 0 || s.Confirm.Timeout <= 0 {
 		return &Error{File: s.File, Msg: "confirm.interval and confirm.timeout must be positive"}

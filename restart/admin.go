@@ -16,6 +16,8 @@ import (
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/envoy-reloader/envoy-reloader/internal/adminurl"
 )
 
 // Admin reads Envoy's admin endpoint. Every request dials a new connection
@@ -32,9 +34,9 @@ type Admin struct {
 // NewAdmin returns a client of the admin endpoint at rawURL (http or https).
 // Each request is bounded by timeout.
 func NewAdmin(rawURL string, timeout time.Duration) (*Admin, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("admin URL %q: must be http:// or https:// with a host", rawURL)
+	u, err := adminurl.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("admin URL %w", err)
 	}
 	transport := &http.Transport{
 		DisableKeepAlives: true,

@@ -10,60 +10,6 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
-// redacted is what Envoy prints for a sensitive field's value.
-const redacted = "[redacted]"
-
-// Redact does to m what Envoy's admin does before printing a config: every
-// field annotated udpa.annotations.sensitive (inline private keys, secrets)
-// becomes "[redacted]" — its strings and bytes, and every string and bytes
-// inside a sensitive message — including inside typed Any payloads, which
-// are re-packed deterministically so that equal payloads compare equal.
-func Redact(m proto.Message) { redact(m.ProtoReflect(), false) }
-
-func redact(m protoreflect.Message, all bool) {
-	if a, ok := m.Interface().(*anypb.Any); ok {
-		inner, err := a.UnmarshalNew()
-		if err != nil {
-			return // a type this build does not know: left as it is
-		}
-		redact(inner.ProtoReflect(), all)
-		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(inner)
-		if err == nil {
-			a.Value = b
-		}
-		return
-	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		sensitive := all || proto.GetExtension(fd.Options(), annotations.E_Sensitive).(bool)
-		switch {
-		case fd.IsMap():
-			v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
-				switch {
-				case fd.MapValue().Message() != nil:
-					redact(mv.Message(), sensitive)
-				case sensitive:
-					v.Map().Set(k, redactScalar(fd.MapValue(), mv))
-				}
-				return true
-			})
-		case fd.IsList():
-			l := v.List()
-			for i := range l.Len() {
-				if fd.Message() != nil {
-					redact(l.Get(i).Message(), sensitive)
-				} else if sensitive {
-					l.Set(i, redactScalar(fd, l.Get(i)))
-				}
-			}
-		case fd.Message() != nil:
-			redact(v.Message(), sensitive)
-		case sensitive:
-			m.Set(fd, redactScalar(fd, v))
-		}
-		return true
-	})
-}
-
 // dropSensitive clears every field annotated udpa.annotations.sensitive in
 // m, inside typed Any payloads too (re-packed deterministically).
 func dropSensitive(m protoreflect.Message) {
@@ -96,16 +42,6 @@ func dropSensitive(m protoreflect.Message) {
 		}
 		return true
 	})
-}
-
-func redactScalar(fd protoreflect.FieldDescriptor, v protoreflect.Value) protoreflect.Value {
-	switch fd.Kind() {
-	case protoreflect.StringKind:
-		return protoreflect.ValueOfString(redacted)
-	case protoreflect.BytesKind:
-		return protoreflect.ValueOfBytes([]byte(redacted))
-	}
-	return v
 }
 
 // diffMessages lists the field paths where a and b differ, at most max:
