@@ -1,5 +1,6 @@
 // Package config loads reloader.yaml: one settings struct with its defaults,
-// layered file < ENVOY_RELOADER_* environment < flags through viper, with unknown keys rejected.
+// layered file < ENVOY_RELOADER_* environment < flags through viper, with unknown keys rejected;
+// the Envoys it lists (envoys:, envoys.go); and init's scaffolding of it (scaffold.go).
 package config
 
 import (

@@ -6,7 +6,10 @@
 // contents only when a burst is over, so intermediate states of a save and
 // byte-identical saves cause no batch. Where file events never arrive
 // (Docker Desktop and WSL2 bind mounts, NFS), it finds out with a probe file
-// and polls that directory instead. It knows nothing of Envoy.
+// and polls that directory instead. A save renamed into place is delivered
+// after a short settle; a burst still waiting out its debounce is hinted
+// early (early.go) so that consumers can start slow checks. It knows
+// nothing of Envoy.
 package watch
 
 import (
