@@ -17,7 +17,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/envoy-reloader ./cmd/envoy-reloader
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/envoy-hot-restarter ./cmd/envoy-hot-restarter
 
-## dev: build, start the example stack (examples/compose) and watch its envoy.yaml.
+## dev: build, start the example stack (examples/compose: two Envoys) and watch their bootstraps.
 dev: build
 	bash examples/compose/dev.sh
 

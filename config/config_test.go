@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -44,16 +45,28 @@ func TestShippedConfigDocumentsEveryDefault(t *testing.T) {
 			}
 		}
 	}
+	// The root reloader.yaml points at the two Envoys of the example stack
+	// of `make dev`: envoys: lists them, the top level holds the defaults.
 	walk("", doc)
+	delete(flat, envoysKey)
 	s, err := Load(Options{File: "../reloader.yaml"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, want := flatten(s), flatten(Defaults())
-	// The root reloader.yaml points at the example stack of `make dev`.
-	want["bootstrap"] = "examples/compose/envoy/envoy.yaml"
-	want["target.compose_service"] = "envoy"
 	want["target.compose_project"] = "envoy-reloader-example"
+	var envoys []string
+	for _, e := range s.Envoys() {
+		envoys = append(envoys, fmt.Sprintf("%s %s %s %s %s", e.Name, e.Settings.Bootstrap,
+			e.Settings.Target.ComposeService, e.Settings.Target.ComposeProject, e.Settings.Admin.URL))
+	}
+	wantEnvoys := []string{
+		"envoy examples/compose/envoy/envoy.yaml envoy envoy-reloader-example http://127.0.0.1:9901",
+		"service-envoy examples/compose/envoy/service-envoy.yaml service-envoy envoy-reloader-example http://127.0.0.1:9902",
+	}
+	if !reflect.DeepEqual(envoys, wantEnvoys) {
+		t.Errorf("reloader.yaml's envoys:\n%s\nwant\n%s", strings.Join(envoys, "\n"), strings.Join(wantEnvoys, "\n"))
+	}
 	for _, key := range Keys() {
 		if _, ok := flat[key]; !ok {
 			t.Errorf("reloader.yaml does not document %s", key)
@@ -191,5 +204,29 @@ func TestBadEnvironmentValueIsOneClearLine(t *testing.T) {
 	_, err := Load(Options{File: writeConfig(t, "bootstrap: envoy.yaml\n")})
 	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "watch.debounce") || !strings.Contains(err.Error(), "environment") {
 		t.Fatalf("error %q", err)
+	}
+}
+
+// TestExampleConfigMatchesRoot: examples/compose/reloader.yaml and the root
+// reloader.yaml describe the same two Envoys of the example stack.
+func TestExampleConfigMatchesRoot(t *testing.T) {
+	describe := func(file string) []string {
+		s, err := Load(Options{File: file})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range s.Envoys() {
+			p, err := filepath.Abs(e.Settings.BootstrapPath())
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%s %s %+v %s", e.Name, p, e.Settings.Target, e.Settings.Admin.URL))
+		}
+		return out
+	}
+	root, example := describe("../reloader.yaml"), describe("../examples/compose/reloader.yaml")
+	if len(root) != 2 || !reflect.DeepEqual(root, example) {
+		t.Errorf("the root reloader.yaml describes\n%s\nexamples/compose/reloader.yaml\n%s", strings.Join(root, "\n"), strings.Join(example, "\n"))
 	}
 }

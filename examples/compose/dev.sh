@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make dev`: bring up the example stack and run envoy-reloader in the
-# foreground (Ctrl-C stops the reloader; `make dev-down` the stack).
+# `make dev`: bring up the example stack (two Envoys) and run envoy-reloader
+# in the foreground (Ctrl-C stops the reloader; `make dev-down` the stack).
 # Installs and starts Docker where it can (root, Debian), and falls back to
 # the stand-in Envoy image when the Envoy image cannot be pulled (offline).
 # `dev.sh down` stops the stack (`make dev-down`).
@@ -116,8 +116,10 @@ if [ -n "$standin" ]; then
 BANNER
 fi
 echo
-echo "  edit  $here/envoy/envoy.yaml  and save; Ctrl-C stops the reloader, 'make dev-down' the stack."
-echo "  try   curl -s localhost:10000/   and   $root/bin/envoy-reloader status"
+echo "  two Envoys: envoy (the front proxy, admin 9901) routes /service to service-envoy (admin 9902)."
+echo "  edit  $here/envoy/envoy.yaml  or  service-envoy.yaml  and save:"
+echo "        the Envoy whose file changed is reloaded. Ctrl-C stops the reloader, 'make dev-down' the stack."
+echo "  try   curl -s localhost:10000/  and  curl -s localhost:10000/service  and  $root/bin/envoy-reloader status"
 echo
 cd "$root"
 exec "$root/bin/envoy-reloader" watch

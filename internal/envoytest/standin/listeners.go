@@ -11,7 +11,8 @@ import (
 )
 
 // bindListeners takes each TCP listener's socket over from the parent, or
-// binds it, and serves its direct_response routes (or a line naming this
+// binds it, and serves its direct_response routes and forwards its routes
+// to clusters elsewhere (or answers with a line naming this
 // epoch).
 func (s *server) bindListeners() error {
 	for _, l := range activeListeners(s.boot) {

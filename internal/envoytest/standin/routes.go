@@ -2,7 +2,10 @@ package standin
 
 import (
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -15,13 +18,16 @@ import (
 
 // directRoute is a route of an inline route_config that answers itself,
 // or (via) one to a cluster whose endpoint is another listener of this
-// same config, whose routes answer instead: the stand-in proxies nothing,
-// but the example's ingress → upstream listener pair shows its body.
+// same config, whose routes answer instead (the example's ingress →
+// upstream listener pair shows its body), or one to a cluster whose
+// endpoint is elsewhere (upstream, host:port), such as another stand-in in
+// another container, which it forwards the request to.
 type directRoute struct {
 	path, prefix string
 	status       int
 	body         string
 	via          []directRoute
+	upstream     string
 }
 
 // directRoutes are the direct_response routes of a listener's HTTP
@@ -45,6 +51,10 @@ func directRoutes(boot *bootstrapv3.Bootstrap, l *listenerv3.Listener, depth int
 					} else if target := listenerOf(boot, r.GetRoute().GetCluster()); target != nil && target != l && depth == 0 {
 						match.via = directRoutes(boot, target, depth+1)
 						out = append(out, match)
+					} else if target == nil {
+						if match.upstream = endpointOf(boot, r.GetRoute().GetCluster()); match.upstream != "" {
+							out = append(out, match)
+						}
 					}
 				}
 			}
@@ -75,6 +85,40 @@ func listenerOf(boot *bootstrapv3.Bootstrap, cluster string) *listenerv3.Listene
 		}
 	}
 	return nil
+}
+
+// endpointOf is host:port of a static cluster's first endpoint, if any: a
+// name for STRICT_DNS and LOGICAL_DNS clusters, resolved when a request is
+// forwarded, as Envoy resolves it.
+func endpointOf(boot *bootstrapv3.Bootstrap, cluster string) string {
+	for _, c := range boot.GetStaticResources().GetClusters() {
+		if c.GetName() != cluster || cluster == "" {
+			continue
+		}
+		for _, le := range c.GetLoadAssignment().GetEndpoints() {
+			for _, e := range le.GetLbEndpoints() {
+				if sa := e.GetEndpoint().GetAddress().GetSocketAddress(); sa.GetAddress() != "" && sa.GetPortValue() != 0 {
+					return net.JoinHostPort(sa.GetAddress(), strconv.Itoa(int(sa.GetPortValue())))
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// forward sends r to upstream, as Envoy's router would (path unchanged);
+// an upstream that does not answer gets Envoy's 503.
+func forward(upstream string) http.Handler {
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(&url.URL{Scheme: "http", Host: upstream})
+			pr.Out.Host = pr.In.Host
+		},
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, "upstream connect error or disconnect/reset before headers. reset reason: connection failure")
+		},
+	}
 }
 
 func dataSource(d *corev3.DataSource) string {
@@ -109,6 +153,10 @@ func (s *server) listenerHandler(l *listenerv3.Listener) http.Handler {
 		}
 		if !ok {
 			w.WriteHeader(http.StatusNotFound) // Envoy: no route matched
+			return
+		}
+		if rt.upstream != "" {
+			forward(rt.upstream).ServeHTTP(w, r)
 			return
 		}
 		w.WriteHeader(rt.status)

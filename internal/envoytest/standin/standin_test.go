@@ -95,3 +95,61 @@ func TestExampleIngressShowsTheUpstreamBody(t *testing.T) {
 		t.Fatalf("ingress: %d %q", resp.StatusCode, body)
 	}
 }
+
+// TestExampleServiceRouteReachesTheServiceEnvoy: the front Envoy of `make
+// dev` routes /service to a cluster whose endpoint is another Envoy, by
+// name (service-envoy on the stack's network, localhost here); the
+// stand-in forwards the request there, and answers 503 as Envoy does while
+// that Envoy does not answer.
+func TestExampleServiceRouteReachesTheServiceEnvoy(t *testing.T) {
+	front, err := os.ReadFile("../../../examples/compose/envoy/envoy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	service, err := os.ReadFile("../../../examples/compose/envoy/service-envoy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	frontAdmin, ingress, upstream := envoytest.FreePort(t), envoytest.FreePort(t), envoytest.FreePort(t)
+	serviceAdmin, serviceListener := envoytest.FreePort(t), envoytest.FreePort(t)
+	if !strings.Contains(string(front), "address: service-envoy, port_value: 10001") {
+		t.Fatal("the front Envoy no longer names service-envoy:10001")
+	}
+	frontText := strings.NewReplacer("port_value: 9901", "port_value: "+strconv.Itoa(frontAdmin),
+		"port_value: 10000", "port_value: "+strconv.Itoa(ingress), "port_value: 8080", "port_value: "+strconv.Itoa(upstream),
+		"address: service-envoy, port_value: 10001", "address: localhost, port_value: "+strconv.Itoa(serviceListener)).Replace(string(front))
+	serviceText := strings.NewReplacer("port_value: 9902", "port_value: "+strconv.Itoa(serviceAdmin),
+		"port_value: 10001", "port_value: "+strconv.Itoa(serviceListener)).Replace(string(service))
+	dir := t.TempDir()
+	frontConfig, serviceConfig := filepath.Join(dir, "envoy.yaml"), filepath.Join(dir, "service-envoy.yaml")
+	if err := os.WriteFile(frontConfig, []byte(frontText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(serviceConfig, []byte(serviceText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://127.0.0.1:" + strconv.Itoa(ingress) + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(body)
+	}
+
+	r := envoytest.StartRestarter(t, envoytest.Options{ConfigPath: frontConfig})
+	r.WaitLog(t, "starting main dispatch loop", 10*time.Second)
+	if code, body := get("/service"); code != http.StatusServiceUnavailable {
+		t.Fatalf("/service with no service Envoy: %d %q, want 503", code, body)
+	}
+	s := envoytest.StartRestarter(t, envoytest.Options{ConfigPath: serviceConfig})
+	s.WaitLog(t, "starting main dispatch loop", 10*time.Second)
+	if code, body := get("/service"); code != 200 || body != "hello from the service Envoy\n" {
+		t.Fatalf("/service: %d %q", code, body)
+	}
+	if code, body := get("/"); code != 200 || body != "hello from the upstream\n" {
+		t.Fatalf("/: %d %q", code, body)
+	}
+}
