@@ -76,7 +76,7 @@ func (e *Envoy) start() error {
 		return err
 	}
 	first := Event{Event: "start", Envoy: e.Name, Time: start, Result: ResultOK, Files: []string{e.Pipeline.Bootstrap},
-		Diagnostics: res.Diagnostics, ValidateMs: Millis(time.Since(start)), Bootstrap: res}
+		Diagnostics: diagnosticsOf(res), ValidateMs: Millis(time.Since(start)), Bootstrap: res}
 	if !res.Valid() {
 		first.Result, first.Reason = ResultInvalid, ReasonInvalidConfig
 	}

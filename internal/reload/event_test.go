@@ -2,8 +2,11 @@ package reload
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,5 +52,20 @@ func TestRecordClassifiesByErrorNotByText(t *testing.T) {
 				t.Errorf("outcome not carried over: %+v", ev)
 			}
 		})
+	}
+}
+
+// A valid config's event lists its diagnostics as [] in JSON, not null
+// (scripts iterate over it).
+func TestValidConfigEventHasAnEmptyDiagnosticsList(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "envoy.yaml")
+	writeFile(t, file, config("v1"))
+	ev := (&Pipeline{Bootstrap: file}).Run(context.Background(), []string{file})
+	data, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Result != ResultDryRun || !strings.Contains(string(data), `"diagnostics":[]`) {
+		t.Fatalf("event %s", data)
 	}
 }

@@ -84,7 +84,7 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (ev Event) {
 		return ev
 	}
 	ev.Bootstrap = res
-	ev.Diagnostics = res.Diagnostics
+	ev.Diagnostics = diagnosticsOf(res)
 	if !res.Valid() {
 		ev.Result, ev.Reason = ResultInvalid, ReasonInvalidConfig
 		return ev
@@ -96,4 +96,13 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (ev Event) {
 	out, err := p.Reloader.Reload(ctx, res)
 	record(&ev, out, err)
 	return ev
+}
+
+// diagnosticsOf is res's diagnostics as events carry them: a list in JSON,
+// never null.
+func diagnosticsOf(res *bootstrap.Result) []bootstrap.Diagnostic {
+	if res.Diagnostics == nil {
+		return []bootstrap.Diagnostic{}
+	}
+	return res.Diagnostics
 }
