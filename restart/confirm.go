@@ -131,6 +131,9 @@ type Failure struct {
 	Last  error
 }
 
+// watchdogEvery paces the watchdog while waiting.
+const watchdogEvery = 200 * time.Millisecond
+
 // Watchdog is polled while waiting; a non-nil error ends the wait at once
 // (the container stopped, the restarter logged a failed child).
 type Watchdog func(ctx context.Context) error
@@ -143,7 +146,10 @@ func (c *Confirmer) Wait(ctx context.Context, before uint32, watchdog Watchdog) 
 	defer ticker.Stop()
 	var fail Failure
 	signalled := time.Now()
-	nextWatchdog := signalled
+	// The watchdog asks the Engine (an inspect and a log read): not at
+	// once, when a new epoch cannot have failed yet and the calls would
+	// only hold up the next read of the admin endpoint.
+	nextWatchdog := signalled.Add(watchdogEvery)
 	for {
 		info, err := c.Admin.ServerInfo(ctx)
 		switch {
@@ -164,7 +170,7 @@ func (c *Confirmer) Wait(ctx context.Context, before uint32, watchdog Watchdog) 
 			fail = Failure{}
 		}
 		if watchdog != nil && !time.Now().Before(nextWatchdog) {
-			nextWatchdog = time.Now().Add(200 * time.Millisecond)
+			nextWatchdog = time.Now().Add(watchdogEvery)
 			if werr := watchdog(ctx); werr != nil {
 				return nil, &fail, werr
 			}
