@@ -80,13 +80,13 @@ func (h *HotRestart) validatedAhead(ctx context.Context, key [sha256.Size]byte) 
 }
 
 // envoyValidate is the target's validate of files: the verdict of a run
-// ahead when one judged these very bytes, else a run now. aheadOf says how
-// much of the phase was hidden in the wait before the batch.
-func (h *HotRestart) envoyValidate(ctx context.Context, v EnvoyValidator, files []WantFile) (ok bool, out []string, took time.Duration, err error) {
+// ahead when one judged these very bytes (ahead: took is what was left of
+// it), else a run now.
+func (h *HotRestart) envoyValidate(ctx context.Context, v EnvoyValidator, files []WantFile) (ok bool, out []string, took time.Duration, ahead bool, err error) {
 	start := time.Now()
 	if ok, out, found := h.validatedAhead(ctx, filesKey(files)); found {
-		return ok, out, time.Since(start), nil
+		return ok, out, time.Since(start), true, nil
 	}
 	ok, out, err = v.EnvoyValidate(ctx)
-	return ok, out, time.Since(start), err
+	return ok, out, time.Since(start), false, err
 }

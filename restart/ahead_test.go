@@ -44,7 +44,7 @@ func TestEnvoyValidateRunAheadIsUsedOnlyForTheSameBytes(t *testing.T) {
 	res := loadFile(t, e.config)
 	h.Prepare(context.Background(), res)
 	out, err := h.Reload(context.Background(), res)
-	if err != nil || target.runs.Load() != 1 || out.EnvoyValidate == 0 {
+	if err != nil || target.runs.Load() != 1 || out.EnvoyValidate == 0 || !out.EnvoyValidateAhead {
 		t.Fatalf("reload: %v, %d validate runs, want 1 (ahead); phase %s", err, target.runs.Load(), out.EnvoyValidate)
 	}
 

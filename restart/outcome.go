@@ -11,6 +11,10 @@ import (
 type Outcome struct {
 	// Phase durations; zero when the phase did not run.
 	EnvoyValidate, Reach, Signal, Confirm, Loaded time.Duration
+	// EnvoyValidateAhead says the target's validate ran ahead, during the
+	// wait for the save's batch (ahead.go): EnvoyValidate is only what was
+	// left of it.
+	EnvoyValidateAhead bool
 	// PreviousEpoch and Epoch are the restart epochs before and after; nil
 	// when not known.
 	PreviousEpoch, Epoch *uint32

@@ -146,8 +146,8 @@ func (h *HotRestart) Reload(ctx context.Context, res *bootstrap.Result) (out Out
 	out.PreviousEpoch = &before
 
 	if v, ok := h.Target.(EnvoyValidator); ok && h.EnvoyValidate {
-		valid, lines, took, err := h.envoyValidate(ctx, v, files)
-		out.EnvoyValidate = took
+		valid, lines, took, ahead, err := h.envoyValidate(ctx, v, files)
+		out.EnvoyValidate, out.EnvoyValidateAhead = took, ahead
 		switch {
 		case err != nil:
 			out.Hint = "set validate.envoy_command, or validate.envoy: off"

@@ -66,6 +66,13 @@ type spinningReloader struct {
 	p *report.Printer
 }
 
+// Prepare passes the checks made ahead (no spinner: nothing waits on them).
+func (s spinningReloader) Prepare(ctx context.Context, res *bootstrap.Result) {
+	if p, ok := s.Reloader.(reload.Preparer); ok {
+		p.Prepare(ctx, res)
+	}
+}
+
 func (s spinningReloader) Reload(ctx context.Context, res *bootstrap.Result) (restart.Outcome, error) {
 	defer s.p.StartSpinner("waiting for the new epoch to be live…")()
 	return s.Reloader.Reload(ctx, res)

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
+	"github.com/envoy-reloader/envoy-reloader/internal/reload"
+	"github.com/envoy-reloader/envoy-reloader/internal/report"
+	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
 // buildBinary builds the CLI once for tests that need a real process.
@@ -165,5 +168,15 @@ func TestWatchConfigErrorsStopBeforeWatching(t *testing.T) {
 				t.Errorf("it started watching: %q", out)
 			}
 		})
+	}
+}
+
+// The spinner shown while a lone Envoy reloads must not hide the checks
+// made ahead of a save's batch (it did: every save in place ran the
+// container's validate after the debounce instead of during it).
+func TestSpinnerKeepsTheChecksMadeAhead(t *testing.T) {
+	var r reload.Reloader = spinningReloader{Reloader: &restart.HotRestart{}, p: report.NewPrinter(io.Discard, report.Text)}
+	if _, ok := r.(reload.Preparer); !ok {
+		t.Fatal("the spinning reloader is no Preparer")
 	}
 }

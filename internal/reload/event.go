@@ -51,11 +51,14 @@ type Event struct {
 	// Phase durations in milliseconds, present where the phase ran.
 	ValidateMs      *float64 `json:"validate_ms,omitempty"`
 	EnvoyValidateMs *float64 `json:"envoy_validate_ms,omitempty"`
-	ReachMs         *float64 `json:"reach_ms,omitempty"`
-	SignalMs        *float64 `json:"signal_ms,omitempty"`
-	ConfirmMs       *float64 `json:"confirm_ms,omitempty"`
-	LoadedMs        *float64 `json:"loaded_ms,omitempty"`
-	TotalMs         float64  `json:"total_ms"`
+	// EnvoyValidateAhead: the target's validate ran during the wait for the
+	// batch; EnvoyValidateMs is only what was left of it.
+	EnvoyValidateAhead bool     `json:"envoy_validate_ahead,omitempty"`
+	ReachMs            *float64 `json:"reach_ms,omitempty"`
+	SignalMs           *float64 `json:"signal_ms,omitempty"`
+	ConfirmMs          *float64 `json:"confirm_ms,omitempty"`
+	LoadedMs           *float64 `json:"loaded_ms,omitempty"`
+	TotalMs            float64  `json:"total_ms"`
 	// PreviousEpoch and Epoch are the restart epochs before and after.
 	PreviousEpoch *uint32 `json:"previous_epoch,omitempty"`
 	Epoch         *uint32 `json:"epoch,omitempty"`
@@ -109,6 +112,7 @@ func millisIfRan(d time.Duration) *float64 {
 // place where outcomes become results, reasons and messages.
 func record(ev *Event, out restart.Outcome, err error) {
 	ev.EnvoyValidateMs = millisIfRan(out.EnvoyValidate)
+	ev.EnvoyValidateAhead = out.EnvoyValidateAhead
 	ev.ReachMs = millisIfRan(out.Reach)
 	ev.SignalMs = millisIfRan(out.Signal)
 	ev.ConfirmMs = millisIfRan(out.Confirm)

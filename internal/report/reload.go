@@ -80,7 +80,11 @@ func phaseList(ev reload.Event) string {
 		{"reach", ev.ReachMs}, {"signal", ev.SignalMs}, {"confirm", ev.ConfirmMs}, {"loaded", ev.LoadedMs},
 	} {
 		if ph.ms != nil {
-			parts = append(parts, ph.name+" "+formatMs(*ph.ms))
+			part := ph.name + " " + formatMs(*ph.ms)
+			if ph.name == "envoy validate" && ev.EnvoyValidateAhead {
+				part += " (ran ahead)"
+			}
+			parts = append(parts, part)
 		}
 	}
 	if len(parts) == 0 {
