@@ -168,6 +168,9 @@ func measureRowSet(initDelay time.Duration, runs int) (rowSet, error) {
 				times[m.key] = append(times[m.key], float64(d.Microseconds())/1000)
 			}
 		}
+		if i < 0 {
+			b.dropWarmUp()
+		}
 		fmt.Fprintf(os.Stderr, "init delay %s: round %d of %d done\n", initDelay, i+1, runs)
 	}
 	rs := rowSet{
