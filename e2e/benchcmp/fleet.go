@@ -40,7 +40,8 @@ type fleet struct {
 	events   <-chan map[string]any
 }
 
-// severalNames name the stand-ins; the first is the one of one-Envoy measures.
+// severalNames name the stand-ins of the several-Envoy measures (#14); the
+// first is also the one Envoy of the others.
 var severalNames = []string{"front", "service1", "service2"}
 
 // startFleet starts one container per name, each with its own bootstrap

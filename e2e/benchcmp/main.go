@@ -2,7 +2,10 @@
 // container, how long a developer waits after a change with each way of
 // reloading Envoy: envoy-reloader watching, a keep-alive client polling after a
 // SIGHUP (the original report), `docker restart`, and /quitquitquit with a
-// restart policy. It prints a markdown table and writes bench-results.json.
+// restart policy. Then, with three stand-ins watched by one reloader
+// (envoys: in reloader.yaml), the reloader's idle cost and one Envoy's
+// save → confirmed, beside the one-Envoy figures. It prints markdown tables
+// and writes bench-results.json.
 //
 // Run by `make bench` after `make build image-standin`; it needs Docker.
 package main
@@ -69,6 +72,7 @@ type results struct {
 	IdleRSSMB        float64  `json:"idle_rss_mb"`
 	BurstReloads     int      `json:"burst_reloads"`
 	BurstConfirmedMs float64  `json:"burst_final_confirmed_ms"`
+	Several          several  `json:"several_envoys"`
 }
 
 func main() {
@@ -95,6 +99,9 @@ func main() {
 	res.IdleSeconds = idle.Seconds()
 	var err error
 	if res.IdleCPUSeconds, res.IdleRSSMB, err = idleCost(*idle); err != nil {
+		fail(err)
+	}
+	if res.Several, err = measureSeveral(severalNames, *runs, *idle); err != nil {
 		fail(err)
 	}
 	if res.BurstReloads, res.BurstConfirmedMs, err = burst(); err != nil {
@@ -290,6 +297,7 @@ func printReport(r results) {
 	fmt.Printf("| validate 2,000 clusters + 200 listeners | %.0f ms |\n", r.Validate2000)
 	fmt.Printf("| idle `envoy-reloader watch`, %.0f s | %.3f CPU-seconds, peak RSS %.1f MB |\n", r.IdleSeconds, r.IdleCPUSeconds, r.IdleRSSMB)
 	fmt.Printf("| burst: 100 writes in 2 s | %d reloads, last version confirmed %.0f ms after the first write |\n", r.BurstReloads, r.BurstConfirmedMs)
+	printSeveral(r)
 }
 
 // phaseKeys are the reload event's phase fields, in pipeline order.
