@@ -54,7 +54,8 @@ staticcheck: $(STATICCHECK)
 	$(STATICCHECK) ./...
 
 ## bench: Go benchmarks (validation, watch latency, idle CPU), then the
-## side-by-side comparison of reload methods in Docker (bench-results.json).
+## side-by-side comparison of reload methods in Docker, and one reloader
+## watching three Envoys beside one (bench-results.json).
 bench: build image-standin
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(GO) run ./e2e/benchcmp -o bench-results.json -image $(STANDIN_IMAGE)

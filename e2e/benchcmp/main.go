@@ -2,7 +2,10 @@
 // container, how long a developer waits after a change with each way of
 // reloading Envoy: envoy-reloader watching, a keep-alive client polling after a
 // SIGHUP (the original report), `docker restart`, and /quitquitquit with a
-// restart policy. It prints a markdown table and writes bench-results.json.
+// restart policy. Then, with three stand-ins watched by one reloader
+// (envoys: in reloader.yaml), the reloader's idle cost and one Envoy's
+// save → confirmed, beside the one-Envoy figures. It prints markdown tables
+// and writes bench-results.json.
 //
 // Run by `make bench` after `make build image-standin`; it needs Docker.
 package main
@@ -12,10 +15,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -71,6 +72,7 @@ type results struct {
 	IdleRSSMB        float64  `json:"idle_rss_mb"`
 	BurstReloads     int      `json:"burst_reloads"`
 	BurstConfirmedMs float64  `json:"burst_final_confirmed_ms"`
+	Several          several  `json:"several_envoys"`
 }
 
 func main() {
@@ -83,6 +85,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchcmp: SKIPPED: no Docker daemon answers; the side-by-side comparison needs one")
 		os.Exit(1)
 	}
+	cleanupOnSignal()
+	defer cleanup()
 	res := results{Machine: machine(), Runs: *runs}
 	for _, delay := range []time.Duration{0, 500 * time.Millisecond} {
 		rs, err := measureRowSet(delay, *runs)
@@ -95,6 +99,9 @@ func main() {
 	res.IdleSeconds = idle.Seconds()
 	var err error
 	if res.IdleCPUSeconds, res.IdleRSSMB, err = idleCost(*idle); err != nil {
+		fail(err)
+	}
+	if res.Several, err = measureSeveral(severalNames, *runs, *idle); err != nil {
 		fail(err)
 	}
 	if res.BurstReloads, res.BurstConfirmedMs, err = burst(); err != nil {
@@ -110,6 +117,7 @@ func main() {
 
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "benchcmp:", err)
+	cleanup()
 	os.Exit(1)
 }
 
@@ -123,9 +131,11 @@ func machine() string {
 	return fmt.Sprintf("%d vCPU %s, %s", runtime.NumCPU(), strings.TrimSpace(cpu), runtime.Version())
 }
 
-// bench is one stand-in container and a reloader watching it.
+// bench is one stand-in container, watched by its fleet's reloader.
 type bench struct {
-	name, dir, config string
+	envoy             string // its name in reloader.yaml
+	name, dir, config string // container, bootstrap directory and file
+	fleet             *fleet
 	adminURL          string
 	admin             *restart.Admin
 	epoch             int
@@ -140,11 +150,12 @@ type bench struct {
 }
 
 func measureRowSet(initDelay time.Duration, runs int) (rowSet, error) {
-	b, err := startBench(initDelay)
+	f, err := startFleet(initDelay, severalNames[0])
 	if err != nil {
 		return rowSet{}, err
 	}
-	defer b.stop()
+	defer f.stop()
+	b := f.envoys[0]
 	methods := []method{
 		{"envoy-reloader (watch), save in place", "reloader", (*bench).viaReloader},
 		{"envoy-reloader (watch), save by rename", "reloader_rename", (*bench).viaReloaderRename},
@@ -163,6 +174,9 @@ func measureRowSet(initDelay time.Duration, runs int) (rowSet, error) {
 			if i >= 0 {
 				times[m.key] = append(times[m.key], float64(d.Microseconds())/1000)
 			}
+		}
+		if i < 0 {
+			b.dropWarmUp()
 		}
 		fmt.Fprintf(os.Stderr, "init delay %s: round %d of %d done\n", initDelay, i+1, runs)
 	}
@@ -199,79 +213,6 @@ func measureRowSet(initDelay time.Duration, runs int) (rowSet, error) {
 	return rs, nil
 }
 
-func startBench(initDelay time.Duration) (*bench, error) {
-	dir, err := os.MkdirTemp("", "benchcmp-")
-	if err != nil {
-		return nil, err
-	}
-	b := &bench{name: fmt.Sprintf("envoy-bench-%d", time.Now().UnixNano()%1e9), dir: dir, phases: map[string][]float64{}, renamePhases: map[string][]float64{}}
-	b.config = filepath.Join(dir, "envoy.yaml")
-	if err := os.WriteFile(b.config, []byte(config("c0")), 0o644); err != nil {
-		return nil, err
-	}
-	// Envoy's default drain and parent-shutdown times: what the original
-	// report's keep-alive client met.
-	// A fixed host port: Docker picks a new ephemeral one at each restart.
-	// A free port can be taken by another process (tests running beside)
-	// before Docker binds it: then the run is tried again on another.
-	var port int
-	for attempt := 1; ; attempt++ {
-		if port, err = envoytest.PickPort(); err != nil {
-			return nil, err
-		}
-		args := []string{"run", "-d", "--name", b.name, "--label", "envoy-reloader.bench=1", "--restart", "always", "-p", fmt.Sprintf("127.0.0.1:%d:9901", port), "-v", dir + ":/etc/envoy", image,
-			"/usr/local/bin/envoy", "-c", "/etc/envoy/envoy.yaml", "--restart-epoch", "{{epoch}}", "--init-delay", initDelay.String()}
-		out, err := exec.Command("docker", args...).CombinedOutput()
-		if err == nil {
-			break
-		}
-		_ = exec.Command("docker", "rm", "-f", b.name).Run()
-		if !strings.Contains(string(out), "address already in use") || attempt == 5 {
-			return nil, fmt.Errorf("docker run: %v: %s", err, out)
-		}
-	}
-	b.adminURL = fmt.Sprintf("http://127.0.0.1:%d", port)
-	if b.admin, err = restart.NewAdmin(b.adminURL, time.Second); err != nil {
-		return nil, err
-	}
-	if _, err := b.waitEpoch(0, time.Now().Add(30*time.Second)); err != nil {
-		return nil, err
-	}
-	return b, b.startReloader()
-}
-
-func (b *bench) startReloader() error {
-	yaml := fmt.Sprintf("bootstrap: envoy.yaml\ntarget:\n  container: %s\nadmin:\n  url: %s\nwatch:\n  debounce: %s\n", b.name, b.adminURL, debounce)
-	if err := os.WriteFile(filepath.Join(b.dir, "reloader.yaml"), []byte(yaml), 0o644); err != nil {
-		return err
-	}
-	b.reloader = exec.Command("bin/envoy-reloader", "--config", filepath.Join(b.dir, "reloader.yaml"), "watch", "--log-format", "json")
-	stdout, err := b.reloader.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	b.reloader.Stderr = os.Stderr
-	if err := b.reloader.Start(); err != nil {
-		return fmt.Errorf("start bin/envoy-reloader (make build first): %w", err)
-	}
-	var events io.Reader = stdout
-	if os.Getenv("BENCH_DEBUG") != "" {
-		events = io.TeeReader(stdout, os.Stderr)
-	}
-	b.events = envoytest.Events(events, nil)
-	_, err = b.waitEvent("watching", 30*time.Second)
-	return err
-}
-
-func (b *bench) stop() {
-	if b.reloader != nil {
-		_ = b.reloader.Process.Kill()
-		_ = b.reloader.Wait()
-	}
-	_ = exec.Command("docker", "rm", "-f", b.name).Run()
-	_ = os.RemoveAll(b.dir)
-}
-
 func (b *bench) waitEvent(event string, timeout time.Duration) (map[string]any, error) {
 	deadline := time.After(timeout)
 	for {
@@ -279,6 +220,14 @@ func (b *bench) waitEvent(event string, timeout time.Duration) (map[string]any, 
 		case m, ok := <-b.events:
 			if !ok {
 				return nil, fmt.Errorf("the reloader exited")
+			}
+			// Several Envoys watched: only b's are saved, so another's
+			// reload is a fault (and would skew b's timing).
+			if name, _ := m["envoy"].(string); len(b.fleet.envoys) > 1 && name != b.envoy {
+				if m["event"] == "reload" {
+					return nil, fmt.Errorf("%s reloaded, though only %s changed: %v", name, b.envoy, m)
+				}
+				continue
 			}
 			if m["event"] == event {
 				return m, nil
@@ -348,6 +297,7 @@ func printReport(r results) {
 	fmt.Printf("| validate 2,000 clusters + 200 listeners | %.0f ms |\n", r.Validate2000)
 	fmt.Printf("| idle `envoy-reloader watch`, %.0f s | %.3f CPU-seconds, peak RSS %.1f MB |\n", r.IdleSeconds, r.IdleCPUSeconds, r.IdleRSSMB)
 	fmt.Printf("| burst: 100 writes in 2 s | %d reloads, last version confirmed %.0f ms after the first write |\n", r.BurstReloads, r.BurstConfirmedMs)
+	printSeveral(r)
 }
 
 // phaseKeys are the reload event's phase fields, in pipeline order.

@@ -37,20 +37,26 @@ func large(clusters, listeners int) string {
 	return b.String()
 }
 
-// idleCost runs the reloader watching (nothing changes) and reads its CPU
-// time and peak RSS from /proc.
+// idleCost runs the reloader watching one Envoy (nothing changes) and
+// reads its CPU time and peak RSS from /proc.
 func idleCost(d time.Duration) (cpuSeconds, rssMB float64, err error) {
-	b, err := startBench(0)
+	f, err := startFleet(0, severalNames[0])
 	if err != nil {
 		return 0, 0, err
 	}
-	defer b.stop()
-	pid := b.reloader.Process.Pid
+	defer f.stop()
+	return f.idleCost(d)
+}
+
+// idleCost is the CPU time f's reloader spends over d while nothing
+// changes, and its peak RSS.
+func (f *fleet) idleCost(d time.Duration) (cpuSeconds, rssMB float64, err error) {
+	pid := f.reloader.Process.Pid
 	before, err := cpuOf(pid)
 	if err != nil {
 		return 0, 0, err
 	}
-	fmt.Fprintf(os.Stderr, "idle: watching for %s\n", d)
+	fmt.Fprintf(os.Stderr, "idle: watching %d Envoy(s) for %s\n", len(f.envoys), d)
 	time.Sleep(d) // the idle period being measured
 	after, err := cpuOf(pid)
 	if err != nil {
@@ -82,11 +88,12 @@ func cpuOf(pid int) (float64, error) {
 // burst writes 100 versions in 2 s and counts the reloads until the last
 // version is confirmed.
 func burst() (int, float64, error) {
-	b, err := startBench(0)
+	f, err := startFleet(0, severalNames[0])
 	if err != nil {
 		return 0, 0, err
 	}
-	defer b.stop()
+	defer f.stop()
+	b := f.envoys[0]
 	start := time.Now()
 	for i := 1; i <= 100; i++ {
 		if err := os.WriteFile(b.config, []byte(config(fmt.Sprintf("burst%d", i))), 0o644); err != nil {

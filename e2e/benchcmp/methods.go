@@ -71,6 +71,14 @@ func (b *bench) viaReloaderSave(rename bool) (time.Duration, error) {
 	return total, nil
 }
 
+// dropWarmUp forgets the phases and overheads of the warm-up saves, whose
+// times are not counted either.
+func (b *bench) dropWarmUp() {
+	clear(b.phases)
+	clear(b.renamePhases)
+	b.overheads, b.noValOverheads = nil, nil
+}
+
 var logStamp = regexp.MustCompile(`^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\]`)
 
 // standinStart is the stand-in's own start-up time for epoch, from the
