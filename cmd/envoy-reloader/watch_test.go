@@ -180,3 +180,46 @@ func TestSpinnerKeepsTheChecksMadeAhead(t *testing.T) {
 		t.Fatal("the spinning reloader is no Preparer")
 	}
 }
+
+// A dry run maps the files the bootstrap references by reloader.yaml's
+// paths: too (it ignored them): a certificate the container reads at
+// /etc/certs/ca.pem is watched at ./certs/ca.pem here.
+func TestWatchDryRunMapsReferencedFilesByPaths(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "certs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(dir, "certs", "ca.pem")
+	for path, content := range map[string]string{
+		ca:                                  "ca v1\n",
+		filepath.Join(dir, "envoy.yaml"):    envoytest.HTTPConfig(9901, "v1", 10000, "/etc/certs/ca.pem"),
+		filepath.Join(dir, "reloader.yaml"): "paths:\n  /etc/certs: certs\nwatch:\n  debounce: 50ms\n",
+	} {
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(bin, "--dry-run", "--log-format", "json")
+	cmd.Dir = dir
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	events := jsonLines(t, stdout)
+	if w := waitEvent(t, events, "watching"); !strings.Contains(w["message"].(string), "1 referenced file") {
+		t.Fatalf("watching %v", w)
+	}
+	if err := os.WriteFile(ca, []byte("ca v2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ev := waitEvent(t, events, "reload")
+	if files := ev["files"].([]any); ev["result"] != "dry-run" || len(files) != 1 || files[0] != ca {
+		t.Fatalf("reload %v, want a dry run for %s", ev, ca)
+	}
+}
