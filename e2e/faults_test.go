@@ -359,7 +359,7 @@ func TestHangingContainerValidateIsCancelled(t *testing.T) {
 	defer cancel()
 	returned := make(chan error, 1)
 	go func() {
-		_, _, err := d.EnvoyValidate(ctx)
+		_, err := d.EnvoyValidate(ctx, false)
 		returned <- err
 	}()
 	select {

@@ -16,13 +16,10 @@ import (
 
 // ahead is one validate run ahead of its reload.
 type ahead struct {
-	key  [sha256.Size]byte // the files it judged (filesKey)
-	done chan struct{}     // closed when the fields below are set
-	ok   bool
-	out  []string
-	err  error
-	// usable is false when a file changed while it ran: the container may
-	// have read either version.
+	key     [sha256.Size]byte // the files it judged (filesKey)
+	verdict Validation        // with the instance that judged
+	// usable is false when the run failed or a file changed while it ran
+	// (the container may have read either version).
 	usable bool
 }
 
@@ -45,48 +42,46 @@ func filesKey(files []WantFile) [sha256.Size]byte {
 }
 
 // Prepare runs the target's own validate of res ahead of Reload, when
-// Reload would run it. It returns when the run ends or ctx does; a newer
-// Prepare replaces an older one's verdict.
+// Reload would run it, in the instance running now. It returns when the
+// run ends or ctx does. The caller runs one at a time and never beside
+// Reload (internal/reload's Pipeline), so a container runs one validate of
+// this Envoy at a time.
 func (h *HotRestart) Prepare(ctx context.Context, res *bootstrap.Result) {
 	v, ok := h.Target.(EnvoyValidator)
 	if !ok || !h.EnvoyValidate || res == nil || !res.Valid() {
 		return
 	}
-	files := h.wantFiles(res)
-	a := &ahead{key: filesKey(files), done: make(chan struct{})}
+	a := &ahead{key: filesKey(h.wantFiles(res))}
+	verdict, err := v.EnvoyValidate(ctx, true)
+	a.verdict = verdict
+	a.usable = err == nil && filesKey(h.wantFiles(res)) == a.key && res.Unchanged()
 	h.ahead.mu.Lock()
 	h.ahead.latest = a
 	h.ahead.mu.Unlock()
-	defer close(a.done)
-	a.ok, a.out, a.err = v.EnvoyValidate(ctx)
-	a.usable = a.err == nil && filesKey(h.wantFiles(res)) == a.key && res.Unchanged()
 }
 
-// validatedAhead waits for a run ahead of files' exact bytes, if there is
-// one, and returns its verdict; found is false when there is none usable.
-func (h *HotRestart) validatedAhead(ctx context.Context, key [sha256.Size]byte) (ok bool, out []string, found bool) {
+// validatedAhead takes the verdict of a run ahead of these very bytes in
+// this very instance, if there is one: once, so that a later reload (a
+// retry, a revert to the same bytes) never takes a verdict from before.
+func (h *HotRestart) validatedAhead(key [sha256.Size]byte, instance string) (Validation, bool) {
 	h.ahead.mu.Lock()
 	a := h.ahead.latest
+	h.ahead.latest = nil
 	h.ahead.mu.Unlock()
-	if a == nil || a.key != key {
-		return false, nil, false
+	if a == nil || !a.usable || a.key != key || (instance != "" && a.verdict.Instance != instance) {
+		return Validation{}, false
 	}
-	select {
-	case <-a.done:
-	case <-ctx.Done():
-		return false, nil, false
-	}
-	return a.ok, a.out, a.usable
+	return a.verdict, true
 }
 
 // envoyValidate is the target's validate of files: the verdict of a run
-// ahead when one judged these very bytes (ahead: took is what was left of
-// it), else a run now.
-func (h *HotRestart) envoyValidate(ctx context.Context, v EnvoyValidator, files []WantFile) (ok bool, out []string, took time.Duration, ahead bool, err error) {
+// ahead when one judged these very bytes in this instance (ahead), else a
+// run now.
+func (h *HotRestart) envoyValidate(ctx context.Context, v EnvoyValidator, files []WantFile, instance string) (verdict Validation, took time.Duration, ahead bool, err error) {
 	start := time.Now()
-	if ok, out, found := h.validatedAhead(ctx, filesKey(files)); found {
-		return ok, out, time.Since(start), true, nil
+	if verdict, found := h.validatedAhead(filesKey(files), instance); found {
+		return verdict, time.Since(start), true, nil
 	}
-	ok, out, err = v.EnvoyValidate(ctx)
-	return ok, out, time.Since(start), false, err
+	verdict, err = v.EnvoyValidate(ctx, false)
+	return verdict, time.Since(start), false, err
 }

@@ -19,12 +19,16 @@ type validatingProcess struct {
 	rejects atomic.Bool
 }
 
-func (v *validatingProcess) EnvoyValidate(context.Context) (bool, []string, error) {
+func (v *validatingProcess) EnvoyValidate(ctx context.Context, _ bool) (Validation, error) {
 	v.runs.Add(1)
-	if v.rejects.Load() {
-		return false, []string{"error initializing configuration: rejected by the test"}, nil
+	instance, err := v.Check(ctx)
+	if err != nil {
+		return Validation{}, err
 	}
-	return true, nil, nil
+	if v.rejects.Load() {
+		return Validation{Output: []string{"error initializing configuration: rejected by the test"}, Instance: instance}, nil
+	}
+	return Validation{OK: true, Instance: instance}, nil
 }
 
 // A validate run ahead of its reload is used for the very bytes it judged,
@@ -69,5 +73,22 @@ func TestEnvoyValidateRunAheadIsUsedOnlyForTheSameBytes(t *testing.T) {
 	}
 	if got := e.listenerEpoch(t); got != "2" {
 		t.Fatalf("listener served by epoch %s, want 2: the rejected config was signalled", got)
+	}
+}
+
+// A verdict ahead is taken once: a later reload of the same bytes (a retry,
+// a revert) validates again, for the container may have changed meanwhile.
+func TestEnvoyValidateRunAheadIsTakenOnce(t *testing.T) {
+	e := startLocalEnvoy(t)
+	target := &validatingProcess{Process: &Process{PID: e.restarter.PID()}}
+	h := &HotRestart{Target: target, Signal: syscall.SIGHUP, Confirmer: e.confirmer(), EnvoyValidate: true}
+	writeFile(t, e.config, envoytest.HTTPConfig(e.adminPort, "v2", e.listenerPort, ""))
+	res := loadFile(t, e.config)
+	h.Prepare(context.Background(), res)
+	if out, err := h.Reload(context.Background(), res); err != nil || !out.EnvoyValidateAhead || target.runs.Load() != 1 {
+		t.Fatalf("first reload: %v, ahead %v, %d runs", err, out.EnvoyValidateAhead, target.runs.Load())
+	}
+	if out, err := h.Reload(context.Background(), res); err != nil || out.EnvoyValidateAhead || target.runs.Load() != 2 {
+		t.Fatalf("second reload of the same bytes: %v, ahead %v, %d runs, want a run of its own", err, out.EnvoyValidateAhead, target.runs.Load())
 	}
 }

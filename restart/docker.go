@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
-	"slices"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -183,7 +183,7 @@ func (d *Docker) Check(ctx context.Context) (string, error) {
 	}
 	d.setChecked(&info)
 	d.inodesOf(info) // the first sight of an instance is the best record of what it mounted
-	return info.ID + "@" + info.State.StartedAt, nil
+	return instanceOf(info), nil
 }
 
 // Signal sends sig to the container's main process, the hot restarter.
@@ -199,7 +199,7 @@ func (d *Docker) Signal(ctx context.Context, sig syscall.Signal) error {
 	// signal sent to it directly is what the Engine would send, without an
 	// API round trip (about 15 ms of each reload). Not allowed to (not
 	// root), ask the Engine.
-	if localInit(info) && syscall.Kill(info.State.Pid, sig) == nil {
+	if d.signalsDirectly(info) && syscall.Kill(info.State.Pid, sig) == nil {
 		return nil
 	}
 	// By name: a remote Engine (Docker Desktop's VM) may number signals
@@ -212,6 +212,20 @@ func (d *Docker) Signal(ctx context.Context, sig syscall.Signal) error {
 		return fmt.Errorf("send %s to %s: %w", name, d.Describe(), err)
 	}
 	return nil
+}
+
+// signalsDirectly tells whether info's init may be signalled without the
+// Engine: only with an Engine on this machine's unix socket, and a process
+// whose cgroup names this very container. The argv[0] evidence localInit
+// also accepts is too weak to send a signal on (a shell, an entrypoint
+// script), and another kernel's PID (a remote Engine, Docker Desktop's VM)
+// may name any process here.
+func (d *Docker) signalsDirectly(info container.InspectResponse) bool {
+	if !strings.HasPrefix(d.cli.DaemonHost(), "unix://") || info.State == nil || info.State.Pid <= 0 || info.ID == "" {
+		return false
+	}
+	cg, err := os.ReadFile("/proc/" + strconv.Itoa(info.State.Pid) + "/cgroup")
+	return err == nil && bytes.Contains(cg, []byte(info.ID))
 }
 
 // signallable says why a container cannot take a signal, if it cannot.
@@ -306,75 +320,4 @@ func (e *StoppedError) Is(target error) bool { return target == ErrTargetStopped
 
 func (e *StoppedError) Error() string {
 	return fmt.Sprintf("%s stopped (%s, exit code %d)", e.Target, e.Status, e.ExitCode)
-}
-
-// EnvoyValidate runs the container's own Envoy in validate mode on its
-// bootstrap: it binds no port and does not hot-restart, so it is safe
-// beside the running Envoy, and it knows the extensions that build has.
-func (d *Docker) EnvoyValidate(ctx context.Context) (ok bool, output []string, err error) {
-	info, err := d.current(ctx)
-	if err != nil {
-		return false, nil, err
-	}
-	cmd := d.EnvoyCommand
-	if len(cmd) == 0 {
-		if cmd, err = validateCommand(append(append([]string{}, info.Config.Entrypoint...), info.Config.Cmd...)); err != nil {
-			return false, nil, err
-		}
-	}
-	// A validate that hangs must hold neither the reload nor Ctrl-C: it is
-	// bounded, and its attached connection, which nothing else closes, is
-	// closed when ctx ends. (Docker cannot kill an exec; the process ends
-	// on its own or with the container.)
-	ctx, cancel := context.WithTimeout(ctx, envoyValidateTimeout)
-	defer cancel()
-	exec, err := d.cli.ContainerExecCreate(ctx, info.ID, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
-	if err != nil {
-		return false, nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), err)
-	}
-	att, err := d.cli.ContainerExecAttach(ctx, exec.ID, container.ExecAttachOptions{})
-	if err != nil {
-		return false, nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), err)
-	}
-	stopClosing := context.AfterFunc(ctx, att.Close)
-	defer stopClosing()
-	var buf bytes.Buffer
-	_, _ = stdcopy.StdCopy(&buf, &buf, att.Reader)
-	att.Close()
-	if ctx.Err() != nil {
-		return false, nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), context.Cause(ctx))
-	}
-	res, err := d.cli.ContainerExecInspect(ctx, exec.ID)
-	if err != nil {
-		return false, nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), err)
-	}
-	return res.ExitCode == 0, splitLines(buf.String()), nil
-}
-
-// envoyValidateTimeout bounds the container's `envoy --mode validate`; a
-// real Envoy validates a bootstrap in well under a second.
-const envoyValidateTimeout = 30 * time.Second
-
-// validateCommand derives `envoy --mode validate -c PATH` from a container's
-// command line: the Envoy binary (after a hot restarter's "--", if any) and
-// its -c / --config-path argument.
-func validateCommand(argv []string) ([]string, error) {
-	if i := slices.Index(argv, "--"); i >= 0 {
-		argv = argv[i+1:]
-	}
-	bin, config := "", ""
-	for i, a := range argv {
-		switch {
-		case bin == "" && path.Base(a) == "envoy":
-			bin = a
-		case (a == "-c" || a == "--config-path") && i+1 < len(argv):
-			config = argv[i+1]
-		case strings.HasPrefix(a, "--config-path="):
-			config = strings.TrimPrefix(a, "--config-path=")
-		}
-	}
-	if bin == "" || config == "" {
-		return nil, fmt.Errorf("cannot find the envoy binary and its -c path in the container's command %q; set validate.envoy_command", strings.Join(argv, " "))
-	}
-	return []string{bin, "--mode", "validate", "-c", config}, nil
 }

@@ -46,7 +46,17 @@ type Checker interface {
 
 // EnvoyValidator is a target that can run its own Envoy in validate mode.
 type EnvoyValidator interface {
-	EnvoyValidate(ctx context.Context) (ok bool, output []string, err error)
+	// EnvoyValidate validates in the instance Check found, or, with
+	// lookup, in the one running now (a run ahead of the reload); it says
+	// which instance judged, so that a verdict is never used for another.
+	EnvoyValidate(ctx context.Context, lookup bool) (Validation, error)
+}
+
+// Validation is the verdict of a target's own `envoy --mode validate`.
+type Validation struct {
+	OK       bool
+	Output   []string
+	Instance string // as Checker.Check names it
 }
 
 // Reacher is a target that can tell, before the signal, whether Envoy in
@@ -146,14 +156,16 @@ func (h *HotRestart) Reload(ctx context.Context, res *bootstrap.Result) (out Out
 	out.PreviousEpoch = &before
 
 	if v, ok := h.Target.(EnvoyValidator); ok && h.EnvoyValidate {
-		valid, lines, took, ahead, err := h.envoyValidate(ctx, v, files)
+		verdict, took, ahead, err := h.envoyValidate(ctx, v, files, instance)
 		out.EnvoyValidate, out.EnvoyValidateAhead = took, ahead
 		switch {
+		case err != nil && ctx.Err() != nil:
+			return out, fmt.Errorf("interrupted during envoy --mode validate: %w", ctx.Err())
 		case err != nil:
 			out.Hint = "set validate.envoy_command, or validate.envoy: off"
 			return out, fmt.Errorf("%w: %w", ErrEnvoyValidateUnavailable, err)
-		case !valid:
-			out.EnvoyLog = lines
+		case !verdict.OK:
+			out.EnvoyLog = verdict.Output
 			return out, fmt.Errorf("the Envoy in %s %w", h.Target.Describe(), ErrEnvoyRejected)
 		}
 	}

@@ -39,11 +39,10 @@ type Envoy struct {
 	loop  *Loop
 	inbox inbox
 	// hints say the Envoy's files may hold a whole save before their batch
-	// is due (watch's early hint): its checks are started ahead, on their
-	// own goroutine, cancelled by a newer hint or the end of run.
-	hints         chan struct{}
-	preparing     sync.WaitGroup
-	cancelPrepare context.CancelFunc
+	// is due (watch's early hint): its checks are made ahead by a goroutine
+	// of its own, one hint after the other.
+	hints     chan struct{}
+	preparing sync.WaitGroup
 
 	// watchMu guards watched, which the loop reads to dispatch batches.
 	watchMu sync.Mutex
@@ -94,17 +93,18 @@ func (e *Envoy) start() error {
 
 // run reloads this Envoy for each batch handed to it until ctx is done.
 func (e *Envoy) run(ctx context.Context) {
-	defer e.preparing.Wait()
-	defer e.stopPreparing()
+	if e.Pipeline.Reloader != nil { // a dry run has nothing slow to start
+		e.preparing.Go(func() { e.prepareOnHints(ctx) })
+		defer e.preparing.Wait()
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-e.hints:
-			e.prepare(ctx)
 		case <-e.inbox.ready:
 			// A token left from a batch already taken finds nothing.
 			if b := e.inbox.take(); len(b.Changed)+len(b.Missing) > 0 {
+				e.dropHints() // this batch judges the bytes now; a hint of them would only repeat it
 				e.stopRetry()
 				e.handle(ctx, b)
 			}
@@ -124,25 +124,23 @@ func (e *Envoy) hint() {
 	}
 }
 
-// prepare starts the checks of the save ahead of its batch, replacing
-// those of an earlier hint; a dry run has nothing slow to start.
-func (e *Envoy) prepare(ctx context.Context) {
-	if e.Pipeline.Reloader == nil {
-		return
+// prepareOnHints makes the checks of a save ahead of its batch, for each
+// hint in turn, until ctx ends.
+func (e *Envoy) prepareOnHints(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.hints:
+			e.Pipeline.Prepare(ctx)
+		}
 	}
-	e.stopPreparing()
-	ctx, cancel := context.WithCancel(ctx)
-	e.cancelPrepare = cancel
-	e.preparing.Go(func() {
-		defer cancel()
-		e.Pipeline.Prepare(ctx)
-	})
 }
 
-func (e *Envoy) stopPreparing() {
-	if e.cancelPrepare != nil {
-		e.cancelPrepare()
-		e.cancelPrepare = nil
+func (e *Envoy) dropHints() {
+	select {
+	case <-e.hints:
+	default:
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -66,21 +67,39 @@ func (r *gatedReloader) Reload(ctx context.Context, _ *bootstrap.Result) (restar
 type loopHarness struct {
 	events     chan Event
 	notices    chan Notice
-	batchReady chan struct{}
+	dispatched chan watch.Batch
+}
+
+// waitDispatchedAfter waits until a batch read after since, holding file,
+// has been handed to the Envoy.
+func (h *loopHarness) waitDispatchedAfter(t *testing.T, since time.Time, file string) {
+	t.Helper()
+	for {
+		b := receive(t, h.dispatched)
+		if !b.Ready.Before(since) && slices.Contains(b.Changed, file) {
+			return
+		}
+	}
 }
 
 func startLoop(t *testing.T, file string, reloader Reloader) *loopHarness {
 	t.Helper()
-	h := &loopHarness{events: make(chan Event, 100), notices: make(chan Notice, 100), batchReady: make(chan struct{}, 100)}
+	h := &loopHarness{events: make(chan Event, 100), notices: make(chan Notice, 100), dispatched: make(chan watch.Batch, 1000)}
 	e := &Envoy{Pipeline: &Pipeline{Bootstrap: file}}
 	if reloader != nil {
 		e.Pipeline.Reloader = reloader
 	}
 	l := &Loop{
 		Envoys:       []*Envoy{e},
-		WatchOptions: watch.Options{Debounce: 50 * time.Millisecond, OnBatchReady: h.onBatchReady},
+		WatchOptions: watch.Options{Debounce: 50 * time.Millisecond},
 		Report:       func(ev Event) { h.events <- ev },
 		Notify:       func(n Notice) { h.notices <- n },
+		dispatched: func(b watch.Batch) {
+			select {
+			case h.dispatched <- b:
+			default: // a test that does not look must not hold the loop
+			}
+		},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -98,15 +117,6 @@ func startLoop(t *testing.T, file string, reloader Reloader) *loopHarness {
 		t.Fatalf("notice %+v, want watching", n)
 	}
 	return h
-}
-
-// onBatchReady records that a batch waits for the loop, never blocking the
-// watcher when a test does not look.
-func (h *loopHarness) onBatchReady() {
-	select {
-	case h.batchReady <- struct{}{}:
-	default:
-	}
 }
 
 func (h *loopHarness) nextEvent(t *testing.T) Event   { t.Helper(); return receive(t, h.events) }
@@ -152,14 +162,11 @@ func TestChangeDuringReloadCausesExactlyOneMore(t *testing.T) {
 		t.Fatalf("first reload saw %q", got)
 	}
 	// Two more saves while the first reload is in flight: the second comes
-	// once the batch of the first is complete and waiting, and merges in.
-	for len(h.batchReady) > 0 {
-		<-h.batchReady // v2's batch, ready before its reload started
-	}
+	// once the batch of the first is handed to the busy Envoy, and merges in.
 	writeFile(t, file, config("v3"))
-	receive(t, h.batchReady)
+	h.waitDispatchedAfter(t, time.Now(), file)
 	writeFile(t, file, config("v4"))
-	receive(t, h.batchReady)
+	h.waitDispatchedAfter(t, time.Now(), file)
 	r.gate <- struct{}{}
 	if ev := h.nextEvent(t); ev.Result != ResultOK {
 		t.Fatalf("first reload: %+v", ev)

@@ -36,9 +36,13 @@ type Pipeline struct {
 	Reloader Reloader
 
 	// ahead is a validation made before its batch was due (Prepare); Run
-	// takes it when the file still holds its bytes.
-	aheadMu sync.Mutex
-	ahead   *bootstrap.Result
+	// takes it when the file still holds its bytes. preparing is held for
+	// the whole of a Prepare, and Run waits for it: the slow checks of one
+	// Envoy never run twice at once, and a run ahead of the batch is used
+	// rather than repeated.
+	aheadMu   sync.Mutex
+	ahead     *bootstrap.Result
+	preparing sync.Mutex
 }
 
 // Prepare validates the bootstrap as it is now and runs the reloader's slow
@@ -46,6 +50,8 @@ type Pipeline struct {
 // waits out the whole debounce, usually long after its bytes were final.
 // Run uses what Prepare found only for the very same bytes.
 func (p *Pipeline) Prepare(ctx context.Context) {
+	p.preparing.Lock()
+	defer p.preparing.Unlock()
 	res, err := bootstrap.LoadFile(p.Bootstrap, p.Options)
 	if err != nil {
 		return
@@ -61,6 +67,8 @@ func (p *Pipeline) Prepare(ctx context.Context) {
 // load validates the bootstrap, taking the validation made ahead when the
 // file holds the same bytes.
 func (p *Pipeline) load() (*bootstrap.Result, error) {
+	p.preparing.Lock() // waits for a Prepare under way, and keeps a new one out while loading
+	defer p.preparing.Unlock()
 	p.aheadMu.Lock()
 	ahead := p.ahead
 	p.ahead = nil

@@ -1,0 +1,99 @@
+package restart
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+)
+
+// EnvoyValidate runs the container's own Envoy in validate mode on its
+// bootstrap: it binds no port and does not hot-restart, so it is safe
+// beside the running Envoy, and it knows the extensions that build has.
+func (d *Docker) EnvoyValidate(ctx context.Context, lookup bool) (Validation, error) {
+	info, err := d.current(ctx)
+	if lookup {
+		info, err = d.Find(ctx)
+	}
+	if err != nil {
+		return Validation{}, err
+	}
+	ok, output, err := d.envoyValidateIn(ctx, info)
+	return Validation{OK: ok, Output: output, Instance: instanceOf(info)}, err
+}
+
+// instanceOf names a container instance: a restart or a recreation starts
+// a new one.
+func instanceOf(info container.InspectResponse) string {
+	return info.ID + "@" + info.State.StartedAt
+}
+
+func (d *Docker) envoyValidateIn(ctx context.Context, info container.InspectResponse) (ok bool, output []string, err error) {
+	cmd := d.EnvoyCommand
+	if len(cmd) == 0 {
+		if cmd, err = validateCommand(append(append([]string{}, info.Config.Entrypoint...), info.Config.Cmd...)); err != nil {
+			return false, nil, err
+		}
+	}
+	// A validate that hangs must hold neither the reload nor Ctrl-C: it is
+	// bounded, and its attached connection, which nothing else closes, is
+	// closed when ctx ends. (Docker cannot kill an exec; the process ends
+	// on its own or with the container.)
+	ctx, cancel := context.WithTimeout(ctx, envoyValidateTimeout)
+	defer cancel()
+	exec, err := d.cli.ContainerExecCreate(ctx, info.ID, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
+	if err != nil {
+		return false, nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), err)
+	}
+	att, err := d.cli.ContainerExecAttach(ctx, exec.ID, container.ExecAttachOptions{})
+	if err != nil {
+		return false, nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), err)
+	}
+	stopClosing := context.AfterFunc(ctx, att.Close)
+	defer stopClosing()
+	var buf bytes.Buffer
+	_, _ = stdcopy.StdCopy(&buf, &buf, att.Reader)
+	att.Close()
+	if ctx.Err() != nil {
+		return false, nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), context.Cause(ctx))
+	}
+	res, err := d.cli.ContainerExecInspect(ctx, exec.ID)
+	if err != nil {
+		return false, nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), err)
+	}
+	return res.ExitCode == 0, splitLines(buf.String()), nil
+}
+
+// envoyValidateTimeout bounds the container's `envoy --mode validate`; a
+// real Envoy validates a bootstrap in well under a second.
+const envoyValidateTimeout = 30 * time.Second
+
+// validateCommand derives `envoy --mode validate -c PATH` from a container's
+// command line: the Envoy binary (after a hot restarter's "--", if any) and
+// its -c / --config-path argument.
+func validateCommand(argv []string) ([]string, error) {
+	if i := slices.Index(argv, "--"); i >= 0 {
+		argv = argv[i+1:]
+	}
+	bin, config := "", ""
+	for i, a := range argv {
+		switch {
+		case bin == "" && path.Base(a) == "envoy":
+			bin = a
+		case (a == "-c" || a == "--config-path") && i+1 < len(argv):
+			config = argv[i+1]
+		case strings.HasPrefix(a, "--config-path="):
+			config = strings.TrimPrefix(a, "--config-path=")
+		}
+	}
+	if bin == "" || config == "" {
+		return nil, fmt.Errorf("cannot find the envoy binary and its -c path in the container's command %q; set validate.envoy_command", strings.Join(argv, " "))
+	}
+	return []string{bin, "--mode", "validate", "-c", config}, nil
+}
