@@ -245,8 +245,40 @@ func inherit(shared, own map[string]any) map[string]any {
 		}
 		sub, ok := v.(map[string]any)
 		base, baseOK := out[k].(map[string]any)
+		if ok && baseOK && k == "target" {
+			base = targetDefaults(base, sub)
+		}
 		if ok && baseOK && k != "paths" {
 			out[k] = inherit(base, sub)
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// targetKinds are the keys that say what a target is; compose_project goes
+// with compose_service.
+var targetKinds = []string{"container", "compose_service", "pid", "pid_file"}
+
+// targetDefaults is the top level's target as an entry whose own target
+// names its kind inherits it: without the other kinds (a shared
+// compose_service and an entry's container would be two targets), and
+// without compose_project unless the entry is a compose service — so a
+// fleet of compose services sharing a project can hold a plain container.
+func targetDefaults(shared, own map[string]any) map[string]any {
+	ownKind := ""
+	for _, k := range targetKinds {
+		if own[k] != nil {
+			ownKind = k
+		}
+	}
+	if ownKind == "" {
+		return shared
+	}
+	out := make(map[string]any, len(shared))
+	for k, v := range shared {
+		if slices.Contains(targetKinds, k) || (k == "compose_project" && ownKind != "compose_service") {
 			continue
 		}
 		out[k] = v

@@ -150,8 +150,6 @@ func TestEnvoysErrors(t *testing.T) {
 			`reloader.yaml:7:12: envoys[1] (b): the same admin.url as envoys[0] (a) (http://127.0.0.1:9901/): each Envoy's restarts are confirmed on its own admin`},
 		{"an entry's bad setting", "envoys:\n  - name: a\n    target:\n      signal: SIGWHAT\n",
 			`reloader.yaml:4:7: envoys[0] (a): target.signal: unknown signal "SIGWHAT"`},
-		{"an entry mixing its target with the top level's", "target:\n  container: x\nenvoys:\n  - name: a\n    target:\n      compose_service: s\n",
-			`reloader.yaml:5:5: envoys[0] (a): target: set only one of container, compose_service, or pid/pid_file`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,5 +225,41 @@ func TestEnvoysUnderFlagsAndEnvironment(t *testing.T) {
 	}
 	if e := s.Envoys(); len(e) != 1 || e[0].Settings.Bootstrap != "b.yaml" || e[0].Settings.Admin.URL != "http://127.0.0.1:1" {
 		t.Errorf("one entry under --bootstrap and the environment: %+v", e)
+	}
+}
+
+// A fleet of compose services sharing a project may hold a plain container
+// (or a local process): the shared compose_project goes only to compose
+// services, and a shared kind of target to no entry that names its own.
+func TestEnvoysMixedTargetsInheritOnlyTheirKind(t *testing.T) {
+	p := writeConfig(t, `target:
+  compose_project: shop
+  compose_service: front-envoy
+envoys:
+  - name: front
+    admin: {url: "http://127.0.0.1:9901"}
+  - name: side
+    target: {container: side-car}
+    admin: {url: "http://127.0.0.1:9902"}
+  - name: local
+    target: {pid_file: envoy.pid}
+    admin: {url: "http://127.0.0.1:9903"}
+`)
+	s, err := Load(Options{File: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Target{}
+	for _, e := range s.Envoys() {
+		got[e.Name] = e.Settings.Target
+	}
+	if tg := got["front"]; tg.ComposeService != "front-envoy" || tg.ComposeProject != "shop" {
+		t.Errorf("front %+v", tg)
+	}
+	if tg := got["side"]; tg.Container != "side-car" || tg.ComposeService != "" || tg.ComposeProject != "" {
+		t.Errorf("side %+v", tg)
+	}
+	if tg := got["local"]; tg.PIDFile != "envoy.pid" || tg.ComposeService != "" || tg.ComposeProject != "" || tg.Signal != "SIGHUP" {
+		t.Errorf("local %+v", tg)
 	}
 }

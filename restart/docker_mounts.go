@@ -2,7 +2,6 @@ package restart
 
 import (
 	"context"
-	"maps"
 	"sync"
 	"time"
 
@@ -37,14 +36,17 @@ func (d *Docker) BindMounts() PathMap {
 	return d.seenMounts.mounts
 }
 
-// FollowStarts calls changed whenever a container of this target starts
-// with other bind mounts than the last seen — recreated by `docker compose
-// up`, or started after the reloader — until ctx ends. A lost event stream
-// (the Engine restarted) is opened again after a pause.
+// FollowStarts calls changed whenever a container of this target starts —
+// recreated by `docker compose up`, or started after the reloader — until
+// ctx ends, having recorded its mounts: the caller compares them with what
+// it watches (another lookup may have recorded them first). A lost event
+// stream (the Engine restarted) is opened again after a pause.
 func (d *Docker) FollowStarts(ctx context.Context, changed func()) {
 	args := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)), filters.Arg("event", string(events.ActionStart)))
 	if d.Service != "" {
 		args.Add("label", composeServiceLabel+"="+d.Service)
+	} else {
+		args.Add("container", d.Container)
 	}
 	const most = 30 * time.Second
 	pause := time.Second
@@ -59,10 +61,9 @@ func (d *Docker) FollowStarts(ctx context.Context, changed func()) {
 				break stream
 			case <-msgs:
 				pause = time.Second
-				// Find matches the target exactly (the event's name may be
-				// another container's); it records the mounts it sees.
-				before := d.BindMounts()
-				if _, err := d.Find(ctx); err == nil && !maps.Equal(before, d.BindMounts()) {
+				// Find matches the target exactly (the filters are looser);
+				// it records the mounts it sees.
+				if _, err := d.Find(ctx); err == nil {
 					changed()
 				}
 			}

@@ -35,6 +35,16 @@ func (e *exitError) Unwrap() error { return e.err }
 
 func usageErr(err error) error { return &exitError{code: exitUsage, err: err} }
 
+// namedErr says which of several Envoys err is about, keeping its exit
+// status.
+func namedErr(name string, err error) error {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return &exitError{code: ee.code, err: fmt.Errorf("envoy %s: %w", name, ee.err)}
+	}
+	return fmt.Errorf("envoy %s: %w", name, err)
+}
+
 // globalFlags are the flags every command takes.
 type globalFlags struct {
 	configFile string

@@ -37,6 +37,9 @@ usage or reloader.yaml errors.`,
 			for i, e := range envoys {
 				setup, err := newReloadSetup(ctx, e.Settings)
 				if err != nil {
+					if len(envoys) > 1 {
+						err = namedErr(e.Name, err)
+					}
 					return err
 				}
 				defer setup.close()

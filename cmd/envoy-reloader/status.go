@@ -43,7 +43,7 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 				reading.Go(func() { infos[i], errs[i] = a.ServerInfo(cmd.Context()) })
 			}
 			reading.Wait()
-			if len(envoys) == 1 && errs[0] != nil {
+			if len(envoys) == 1 && errs[0] != nil && g.logFormat != "json" {
 				return &exitError{code: exitInvalid, err: errs[0]}
 			}
 			printStatus(cmd, g, envoys, admins, infos, errs)

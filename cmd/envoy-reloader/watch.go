@@ -5,7 +5,6 @@ import (
 
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 
@@ -140,7 +139,7 @@ func loopEnvoy(ctx context.Context, e config.Envoy, p *report.Printer, dryRun, a
 	setup, err := newReloadSetup(ctx, s)
 	if err != nil {
 		if !alone {
-			err = fmt.Errorf("envoy %s: %w", e.Name, err)
+			err = namedErr(e.Name, err)
 		}
 		return nil, nil, err
 	}

@@ -34,7 +34,8 @@ const (
 	ReasonTargetStopped       = "target_stopped"           // the target stopped after the signal
 	ReasonChildExited         = "child_exited"             // the restarter saw the new epoch exit
 	ReasonNotConfirmed        = "not_confirmed"            // no new epoch became LIVE in time
-	ReasonInterrupted         = "interrupted"              // stopped (Ctrl-C) while confirming
+	ReasonInterrupted         = "interrupted"              // stopped (Ctrl-C) during the attempt
+	ReasonOther               = "other"                    // none of the above: the error says what
 )
 
 // Event is one reload attempt. Its JSON form (one object per attempt, with
@@ -132,6 +133,10 @@ func record(ev *Event, out restart.Outcome, err error) {
 // classify maps a hot restart's error to a result and a reason.
 func classify(err error) (result, reason string) {
 	switch {
+	case errors.Is(err, context.Canceled):
+		// Ctrl-C, whichever step it cut short; a deadline of one step (an
+		// admin read, the bounded validate) is that step's failure.
+		return ResultFailed, ReasonInterrupted
 	case errors.Is(err, restart.ErrStale):
 		return ResultStale, ReasonStale
 	case errors.Is(err, restart.ErrEnvoyRejected):
@@ -150,8 +155,6 @@ func classify(err error) (result, reason string) {
 		return ResultFailed, ReasonChildExited
 	case errors.Is(err, restart.ErrNotConfirmed):
 		return ResultFailed, ReasonNotConfirmed
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return ResultFailed, ReasonInterrupted
 	}
-	return ResultFailed, ReasonNotConfirmed
+	return ResultFailed, ReasonOther
 }

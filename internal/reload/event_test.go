@@ -34,8 +34,10 @@ func TestRecordClassifiesByErrorNotByText(t *testing.T) {
 		{"child exited", fmt.Errorf("%w: %w", restart.ErrNotConfirmed, &restart.ChildFailedError{Code: 1}), ResultFailed, ReasonChildExited, false},
 		{"not confirmed", fmt.Errorf("%w: no epoch above 3 was LIVE", restart.ErrNotConfirmed), ResultFailed, ReasonNotConfirmed, false},
 		{"interrupted", fmt.Errorf("interrupted while confirming: %w", context.Canceled), ResultFailed, ReasonInterrupted, false},
+		{"interrupted before the signal", fmt.Errorf("inspect: %w", fmt.Errorf("%w: %w", restart.ErrUnreachable, context.Canceled)), ResultFailed, ReasonInterrupted, false},
+		{"a step's own deadline", fmt.Errorf("%w: %w", restart.ErrEnvoyValidateUnavailable, context.DeadlineExceeded), ResultFailed, ReasonEnvoyValidateFailed, false},
 		// A message that reads like another outcome does not make it one.
-		{"text is not identity", errors.New("the target could not be reached: Envoy did not take the new config"), ResultFailed, ReasonNotConfirmed, false},
+		{"text is not identity", errors.New("the target could not be reached: Envoy did not take the new config"), ResultFailed, ReasonOther, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
