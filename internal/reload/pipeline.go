@@ -65,18 +65,21 @@ func (p *Pipeline) Prepare(ctx context.Context) {
 }
 
 // load validates the bootstrap, taking the validation made ahead when the
-// file holds the same bytes.
-func (p *Pipeline) load() (*bootstrap.Result, error) {
+// file holds the same bytes; waited is how long a Prepare under way held it.
+func (p *Pipeline) load() (res *bootstrap.Result, waited time.Duration, err error) {
+	start := time.Now()
 	p.preparing.Lock() // waits for a Prepare under way, and keeps a new one out while loading
 	defer p.preparing.Unlock()
+	waited = time.Since(start)
 	p.aheadMu.Lock()
 	ahead := p.ahead
 	p.ahead = nil
 	p.aheadMu.Unlock()
 	if ahead != nil && ahead.Unchanged() {
-		return ahead, nil
+		return ahead, waited, nil
 	}
-	return bootstrap.LoadFile(p.Bootstrap, p.Options)
+	res, err = bootstrap.LoadFile(p.Bootstrap, p.Options)
+	return res, waited, err
 }
 
 // Run performs one reload attempt for the changed files.
@@ -85,8 +88,9 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (ev Event) {
 	ev = Event{Event: "reload", Time: start, Files: files, Diagnostics: []bootstrap.Diagnostic{}}
 	defer func() { ev.TotalMs = *Millis(time.Since(start)) }()
 
-	res, err := p.load()
-	ev.ValidateMs = Millis(time.Since(start))
+	res, waited, err := p.load()
+	validated := time.Since(start)
+	ev.ValidateMs = Millis(validated)
 	if err != nil {
 		ev.Result, ev.Reason, ev.Error = ResultInvalid, ReasonInvalidConfig, err.Error()
 		return ev
@@ -103,6 +107,11 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (ev Event) {
 	}
 	out, err := p.Reloader.Reload(ctx, res)
 	record(&ev, out, err)
+	if out.EnvoyValidateAhead {
+		// The wait for the run ahead to end is that phase's, not this
+		// tool's validation.
+		ev.ValidateMs, ev.EnvoyValidateMs = Millis(validated-waited), Millis(out.EnvoyValidate+waited)
+	}
 	return ev
 }
 
