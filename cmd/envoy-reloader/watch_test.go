@@ -33,6 +33,24 @@ func jsonLines(t *testing.T, r io.Reader) <-chan map[string]any {
 	return envoytest.Events(r, func(line string) { t.Errorf("not JSON: %q", line) })
 }
 
+// startDryRun runs `watch --dry-run --log-format json` in dir (on its
+// reloader.yaml), killed when the test ends if it still runs.
+func startDryRun(t *testing.T, bin, dir string) (*exec.Cmd, <-chan map[string]any) {
+	t.Helper()
+	cmd := exec.Command(bin, "--dry-run", "--log-format", "json")
+	cmd.Dir = dir
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, jsonLines(t, stdout)
+}
+
 func waitEvent(t *testing.T, ch <-chan map[string]any, event string) map[string]any {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
@@ -62,18 +80,7 @@ func TestWatchDryRunJSONAndSIGTERM(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "reloader.yaml"), []byte("watch:\n  debounce: 50ms\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--dry-run", "--log-format", "json")
-	cmd.Dir = dir
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	events := jsonLines(t, stdout)
+	cmd, events := startDryRun(t, bin, dir)
 
 	if start := waitEvent(t, events, "start"); start["result"] != "ok" {
 		t.Fatalf("start %v", start)
@@ -200,18 +207,7 @@ func TestWatchDryRunMapsReferencedFilesByPaths(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(bin, "--dry-run", "--log-format", "json")
-	cmd.Dir = dir
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	events := jsonLines(t, stdout)
+	_, events := startDryRun(t, bin, dir)
 	if w := waitEvent(t, events, "watching"); !strings.Contains(w["message"].(string), "1 referenced file") {
 		t.Fatalf("watching %v", w)
 	}
