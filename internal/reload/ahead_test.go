@@ -48,15 +48,7 @@ func TestInPlaceSaveIsCheckedAheadOfItsBatch(t *testing.T) {
 		Report:       func(ev Event) { events <- ev },
 		Notify:       func(n Notice) { notices <- n },
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := receive(t, done); err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	runLoop(t, l)
 	if ev := receive(t, events); ev.Event != "start" {
 		t.Fatalf("%+v", ev)
 	}

@@ -101,15 +101,7 @@ func startLoop(t *testing.T, file string, reloader Reloader) *loopHarness {
 			}
 		},
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := receive(t, done); err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	runLoop(t, l)
 	if ev := h.nextEvent(t); ev.Event != "start" {
 		t.Fatalf("first event %+v, want the start", ev)
 	}
@@ -121,6 +113,21 @@ func startLoop(t *testing.T, file string, reloader Reloader) *loopHarness {
 
 func (h *loopHarness) nextEvent(t *testing.T) Event   { t.Helper(); return receive(t, h.events) }
 func (h *loopHarness) nextNotice(t *testing.T) Notice { t.Helper(); return receive(t, h.notices) }
+
+// runLoop runs l until the test ends, and then fails the test if Run
+// returned an error or did not return within receive's timeout.
+func runLoop(t *testing.T, l *Loop) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := receive(t, done); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
 
 func receive[T any](t *testing.T, ch <-chan T) T {
 	t.Helper()

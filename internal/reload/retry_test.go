@@ -42,15 +42,7 @@ func TestRetryBacksOffWithOneNotice(t *testing.T) {
 		Report:       func(Event) {},
 		Notify:       func(n Notice) { notices <- n },
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := receive(t, done); err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	runLoop(t, l)
 	if n := receive(t, notices); n.Event != "watching" {
 		t.Fatalf("notice %+v, want watching", n)
 	}
@@ -86,16 +78,10 @@ func TestLoopRunsWithoutReport(t *testing.T) {
 	notices := make(chan Notice, 100)
 	l := &Loop{Envoys: []*Envoy{{Pipeline: &Pipeline{Bootstrap: file, Reloader: target}}}, WatchOptions: watch.Options{Debounce: 20 * time.Millisecond},
 		Notify: func(n Notice) { notices <- n }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
+	runLoop(t, l) // which fails the test if Run returns an error
 	if n := receive(t, notices); n.Event != "watching" {
 		t.Fatalf("notice %+v, want watching", n)
 	}
 	writeFile(t, file, config("b"))
 	receive(t, target.attempts) // the save reached the target: nothing panicked on the way
-	cancel()
-	if err := receive(t, done); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
 }

@@ -55,15 +55,7 @@ func startStack(t *testing.T, envoys []*Envoy) *stack {
 		Notify:       func(n Notice) { s.notices <- n },
 		dispatched:   func(b watch.Batch) { s.dispatched <- b },
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := receive(t, done); err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	runLoop(t, l)
 	for range envoys {
 		if ev := receive(t, s.events); ev.Event != "start" {
 			t.Fatalf("event %+v, want a start", ev)
