@@ -50,17 +50,24 @@ func TestCorpusBootstrapsAreValid(t *testing.T) {
 		t.Errorf("MANIFEST lists %d bootstraps, want 62", len(files))
 	}
 	for _, file := range files {
-		res, err := LoadFile(file, Options{})
-		if err != nil {
-			t.Fatal(err)
+		requireValidBootstrap(t, file)
+	}
+}
+
+// requireValidBootstrap fails the test for each error in file and when it
+// decoded no resources at all.
+func requireValidBootstrap(t *testing.T, file string) {
+	t.Helper()
+	res, err := LoadFile(file, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range res.Diagnostics {
+		if d.Severity == SeverityError {
+			t.Errorf("%s", d)
 		}
-		for _, d := range res.Diagnostics {
-			if d.Severity == SeverityError {
-				t.Errorf("%s", d)
-			}
-		}
-		if res.Bootstrap.GetStaticResources() == nil && res.Bootstrap.GetDynamicResources() == nil {
-			t.Errorf("%s: decoded no resources", file)
-		}
+	}
+	if res.Bootstrap.GetStaticResources() == nil && res.Bootstrap.GetDynamicResources() == nil {
+		t.Errorf("%s: decoded no resources", file)
 	}
 }

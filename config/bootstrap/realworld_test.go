@@ -36,18 +36,7 @@ func TestRealWorldBootstrapsAreValid(t *testing.T) {
 		t.Errorf("MANIFEST lists %d bootstraps; issue 11 asks for at least 15", len(files))
 	}
 	for _, name := range files {
-		res, err := LoadFile(filepath.Join(dir, name), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range res.Diagnostics {
-			if d.Severity == SeverityError {
-				t.Errorf("%s", d)
-			}
-		}
-		if res.Bootstrap.GetStaticResources() == nil && res.Bootstrap.GetDynamicResources() == nil {
-			t.Errorf("%s: decoded no resources", name)
-		}
+		requireValidBootstrap(t, filepath.Join(dir, name))
 	}
 	t.Logf("%d real-world bootstraps checked", len(files))
 }
