@@ -39,10 +39,9 @@ type Pipeline struct {
 	// takes it when the file still holds its bytes. preparing is held for
 	// the whole of a Prepare, and Run waits for it: the slow checks of one
 	// Envoy never run twice at once, and a run ahead of the batch is used
-	// rather than repeated.
-	aheadMu   sync.Mutex
-	ahead     *bootstrap.Result
+	// rather than repeated. It guards ahead too.
 	preparing sync.Mutex
+	ahead     *bootstrap.Result
 }
 
 // Prepare validates the bootstrap as it is now and runs the reloader's slow
@@ -56,9 +55,7 @@ func (p *Pipeline) Prepare(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	p.aheadMu.Lock()
 	p.ahead = res
-	p.aheadMu.Unlock()
 	if pr, ok := p.Reloader.(Preparer); ok && res.Valid() {
 		pr.Prepare(ctx, res)
 	}
@@ -71,10 +68,8 @@ func (p *Pipeline) load() (res *bootstrap.Result, waited time.Duration, err erro
 	p.preparing.Lock() // waits for a Prepare under way, and keeps a new one out while loading
 	defer p.preparing.Unlock()
 	waited = time.Since(start)
-	p.aheadMu.Lock()
 	ahead := p.ahead
 	p.ahead = nil
-	p.aheadMu.Unlock()
 	if ahead != nil && ahead.Unchanged() {
 		return ahead, waited, nil
 	}
