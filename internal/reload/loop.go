@@ -32,8 +32,9 @@ type Loop struct {
 	Report func(Event)
 	Notify func(Notice)
 
-	watcher *watch.Watcher
-	mu      sync.Mutex // serialises Report, Notify and the watch set
+	watcher     *watch.Watcher
+	absPatterns []string   // Patterns made absolute, to match the watcher's paths
+	mu          sync.Mutex // serialises Report, Notify and the watch set
 	// dispatched, when set (tests), runs after each batch is handed out.
 	dispatched func(watch.Batch)
 }
@@ -56,6 +57,9 @@ func (l *Loop) Run(ctx context.Context) error {
 		if err := e.start(); err != nil {
 			return err
 		}
+	}
+	for _, p := range l.Patterns {
+		l.absPatterns = append(l.absPatterns, absPath(p)) // as the watcher reports paths
 	}
 	w, err := watch.New(l.watchSet(), l.Patterns, l.WatchOptions)
 	if err != nil {
@@ -101,41 +105,40 @@ func (l *Loop) Run(ctx context.Context) error {
 
 // concerns tells whether any of files is one of e's.
 func (l *Loop) concerns(e *Envoy, files []string) bool {
-	watched := e.watchedNow()
-	return slices.ContainsFunc(files, func(f string) bool { return slices.Contains(watched, f) || l.matchesPattern(f) })
+	return slices.ContainsFunc(files, l.ownedBy(e))
 }
 
 // dispatch hands each Envoy the part of b that concerns it.
 func (l *Loop) dispatch(b watch.Batch) {
 	for _, e := range l.Envoys {
-		watched := e.watchedNow()
-		mine := func(f string) bool { return slices.Contains(watched, f) || l.matchesPattern(f) }
-		var part watch.Batch
-		for _, f := range b.Changed {
-			if mine(f) {
-				part.Changed = append(part.Changed, f)
-			}
-		}
-		for _, f := range b.Missing {
-			if mine(f) {
-				part.Missing = append(part.Missing, f)
-			}
-		}
+		mine := l.ownedBy(e)
+		part := watch.Batch{Changed: filtered(b.Changed, mine), Missing: filtered(b.Missing, mine)}
 		if len(part.Changed)+len(part.Missing) > 0 {
 			e.inbox.put(part)
 		}
 	}
 }
 
-func (l *Loop) matchesPattern(f string) bool {
-	for _, p := range l.Patterns {
-		if abs, err := filepath.Abs(p); err == nil {
-			if ok, _ := filepath.Match(abs, f); ok {
-				return true
-			}
+// ownedBy tells which files are e's: its own, and those of an extra
+// pattern, which every Envoy shares.
+func (l *Loop) ownedBy(e *Envoy) func(string) bool {
+	watched := e.watchedNow()
+	return func(f string) bool {
+		return slices.Contains(watched, f) || slices.ContainsFunc(l.absPatterns, func(p string) bool {
+			ok, _ := filepath.Match(p, f)
+			return ok
+		})
+	}
+}
+
+func filtered(files []string, keep func(string) bool) []string {
+	var out []string
+	for _, f := range files {
+		if keep(f) {
+			out = append(out, f)
 		}
 	}
-	return false
+	return out
 }
 
 // watchSet is every Envoy's files, each once.

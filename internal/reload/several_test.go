@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -45,11 +46,12 @@ type stack struct {
 	dispatched chan watch.Batch
 }
 
-func startStack(t *testing.T, envoys []*Envoy) *stack {
+func startStack(t *testing.T, envoys []*Envoy, patterns ...string) *stack {
 	t.Helper()
 	s := &stack{events: make(chan Event, 100), notices: make(chan Notice, 100), dispatched: make(chan watch.Batch, 100)}
 	l := &Loop{
 		Envoys:       envoys,
+		Patterns:     patterns,
 		WatchOptions: watch.Options{Debounce: 30 * time.Millisecond},
 		Report:       func(ev Event) { s.events <- ev },
 		Notify:       func(n Notice) { s.notices <- n },
@@ -184,5 +186,31 @@ func TestSlowEnvoyHoldsNoOther(t *testing.T) {
 	s.quiet(t, 300*time.Millisecond)
 	if len(slow.started) != 0 {
 		t.Fatalf("%d more attempts of the slow Envoy, want none", len(slow.started))
+	}
+}
+
+// A file of an extra pattern (watch.extra) is every Envoy's: a change to
+// it reloads each, and names it.
+func TestExtraPatternReloadsEveryEnvoy(t *testing.T) {
+	dir := t.TempDir()
+	a := newEnvoy(t, dir, "a", "", &heldReloader{})
+	b := newEnvoy(t, dir, "b", "", &heldReloader{})
+	lua := filepath.Join(dir, "filters", "auth.lua")
+	if err := os.MkdirAll(filepath.Dir(lua), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, lua, "-- v1\n")
+	s := startStack(t, []*Envoy{a, b}, filepath.Join(dir, "filters", "*.lua"))
+	writeFile(t, lua, "-- v2\n")
+	got := map[string]bool{}
+	for range 2 {
+		ev := s.next(t)
+		if ev.Result != ResultOK || !slices.Equal(ev.Files, []string{lua}) {
+			t.Fatalf("reload %+v", ev)
+		}
+		got[ev.Envoy] = true
+	}
+	if !got["a"] || !got["b"] {
+		t.Fatalf("reloaded %v, want a and b", got)
 	}
 }
