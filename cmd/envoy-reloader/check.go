@@ -53,21 +53,23 @@ FILE:LINE:COL: error|warning: message. Exit status: 0 when all are valid
 	return cmd
 }
 
+// validateOptions are the validate.* settings as the validator takes them.
+func validateOptions(s config.Settings) bootstrap.Options {
+	return bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated}
+}
+
 // checkTargets are the files to check, each with its Envoy's validate
 // settings: the files given, else every Envoy's bootstrap once.
 func checkTargets(s config.Settings, args []string) (files []string, opts []bootstrap.Options) {
-	optionsOf := func(s config.Settings) bootstrap.Options {
-		return bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated}
-	}
 	for _, f := range args {
-		files, opts = append(files, f), append(opts, optionsOf(s))
+		files, opts = append(files, f), append(opts, validateOptions(s))
 	}
 	if len(args) > 0 {
 		return files, opts
 	}
 	for _, e := range s.Envoys() {
 		if f := e.Settings.BootstrapPath(); !slices.Contains(files, f) {
-			files, opts = append(files, f), append(opts, optionsOf(e.Settings))
+			files, opts = append(files, f), append(opts, validateOptions(e.Settings))
 		}
 	}
 	return files, opts

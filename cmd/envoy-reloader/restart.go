@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/envoy-reloader/envoy-reloader/config"
-	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 	"github.com/envoy-reloader/envoy-reloader/internal/reload"
 )
 
@@ -44,8 +43,7 @@ usage or reloader.yaml errors.`,
 				}
 				defer setup.close()
 				setup.warnStart(p, e.Name, e.Settings.BootstrapPath())
-				pipelines[i] = &reload.Pipeline{Bootstrap: e.Settings.BootstrapPath(), Reloader: setup.reloader,
-					Options: bootstrap.Options{Strict: e.Settings.Validate.Strict, DenyDeprecated: e.Settings.Validate.DenyDeprecated}}
+				pipelines[i] = &reload.Pipeline{Bootstrap: e.Settings.BootstrapPath(), Options: validateOptions(e.Settings), Reloader: setup.reloader}
 			}
 			events := make([]reload.Event, len(envoys))
 			var running sync.WaitGroup

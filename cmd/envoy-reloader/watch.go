@@ -126,11 +126,8 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 func loopEnvoy(ctx context.Context, e config.Envoy, p *report.Printer, dryRun, alone bool) (_ *reload.Envoy, stop func(), err error) {
 	s := e.Settings
 	le := &reload.Envoy{
-		Name: e.Name,
-		Pipeline: &reload.Pipeline{
-			Bootstrap: s.BootstrapPath(),
-			Options:   bootstrap.Options{Strict: s.Validate.Strict, DenyDeprecated: s.Validate.DenyDeprecated},
-		},
+		Name:     e.Name,
+		Pipeline: &reload.Pipeline{Bootstrap: s.BootstrapPath(), Options: validateOptions(s)},
 		HostPath: hostPaths(s).Host,
 	}
 	if dryRun {
