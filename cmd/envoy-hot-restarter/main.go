@@ -10,6 +10,14 @@
 // orphans). hot-restarter.py kills everything when a child fails, which
 // takes a developer's Envoy down for one bad edit; --on-child-failure=keep
 // leaves the running epoch serving and reuses the failed epoch's number.
+//
+// Envoy refuses a new epoch while another is still initializing, and an
+// epoch that dies while initializing leaves that mark in the shared memory
+// for good (envoyproxy/envoy#33446). So a SIGHUP that comes while the newest
+// epoch initializes is held until it is done, a SIGUSR1 is not forwarded to
+// it (Envoy installs its handlers only once initialized, and the signal
+// would kill it), and when it dies the restarter clears the mark, so that
+// the next epoch can start (shmem.go).
 package main
 
 import (
@@ -41,7 +49,31 @@ type restarter struct {
 	nextEpoch int
 	// lastStatus is the exit status the restarter ends with once no child is left.
 	lastStatus int
+
+	// shm is Envoy's hot-restart shared memory ("" where it is not known).
+	shm string
+	// newest is the pid of the newest child.
+	newest int
+	// init follows the newest child while it may still be initializing.
+	init *initWatch
+	// heldHUP is a SIGHUP that came while the newest child initialized.
+	heldHUP bool
 }
+
+// initWatch follows one epoch's initialization through the shared memory.
+type initWatch struct {
+	started time.Time
+	sawSet  bool // the epoch has marked itself initializing
+}
+
+const (
+	// initPoll paces the reads of the shared memory while an epoch
+	// initializes (a real one takes 0.1 s or more).
+	initPoll = 2 * time.Millisecond
+	// initUnseen ends the watch of an epoch never seen initializing: one
+	// that does not hot-restart through the shared memory named here.
+	initUnseen = time.Second
+)
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("envoy-hot-restarter", flag.ContinueOnError)
@@ -63,32 +95,108 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	r := &restarter{argv: fs.Args(), onFailure: *onFailure, out: stdout, children: map[int]int{}}
+	if path, ok := shmPath(r.argv); ok {
+		r.shm = path
+	}
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGCHLD)
 	if err := r.startChild(); err != nil {
 		r.log("cannot start %s: %v", r.argv[0], err)
 		return 1
 	}
-	for sig := range sigs {
-		switch sig {
-		case syscall.SIGHUP:
-			r.log("got SIGHUP")
-			if err := r.startChild(); err != nil {
-				r.log("cannot start %s: %v", r.argv[0], err)
-			}
-		case syscall.SIGUSR1:
-			r.log("got SIGUSR1")
-			r.signalAll(syscall.SIGUSR1)
-		case syscall.SIGTERM, syscall.SIGINT:
-			r.log("got %s", sigName(sig))
-			return r.terminateAll(sigs)
-		case syscall.SIGCHLD:
-			if code, done := r.reap(); done {
+	for {
+		var poll <-chan time.Time
+		if r.init != nil {
+			poll = time.After(initPoll)
+		}
+		select {
+		case <-poll:
+			r.pollInit()
+		case sig := <-sigs:
+			if code, done := r.handle(sig, sigs); done {
 				return code
 			}
 		}
 	}
-	return 0
+}
+
+// handle acts on one signal; done is true when the restarter ends.
+func (r *restarter) handle(sig os.Signal, sigs <-chan os.Signal) (code int, done bool) {
+	switch sig {
+	case syscall.SIGHUP:
+		if r.init != nil {
+			if !r.heldHUP {
+				r.log("got SIGHUP while epoch %d is still initializing: the next epoch starts once it is done "+
+					"(Envoy refuses one before: previous envoy process is still initializing)", r.children[r.newest])
+			}
+			r.heldHUP = true
+			return 0, false
+		}
+		r.log("got SIGHUP")
+		r.startNext()
+	case syscall.SIGUSR1:
+		r.log("got SIGUSR1")
+		r.signalAll(syscall.SIGUSR1)
+	case syscall.SIGTERM, syscall.SIGINT:
+		r.log("got %s", sigName(sig))
+		return r.terminateAll(sigs), true
+	case syscall.SIGCHLD:
+		return r.reap()
+	}
+	return 0, false
+}
+
+func (r *restarter) startNext() {
+	if err := r.startChild(); err != nil {
+		r.log("cannot start %s: %v", r.argv[0], err)
+	}
+}
+
+// pollInit reads whether the newest epoch is still initializing.
+func (r *restarter) pollInit() {
+	s, err := readShm(r.shm)
+	w := r.init
+	switch {
+	case err == nil && s.known && s.initializing:
+		w.sawSet = true
+	case err == nil && s.known && w.sawSet:
+		r.initDone() // the epoch started its workers and cleared the mark itself
+	case !w.sawSet && time.Since(w.started) > initUnseen:
+		r.initDone()
+	}
+}
+
+// initDone ends the watch of the newest epoch and starts the epoch a held
+// SIGHUP asked for.
+func (r *restarter) initDone() {
+	r.init = nil
+	if r.heldHUP {
+		r.heldHUP = false
+		r.log("starting the epoch held back by a SIGHUP")
+		r.startNext()
+	}
+}
+
+// restoreShm clears the mark a failed newest epoch left in Envoy's shared
+// memory. The restarter starts no epoch while one initializes, so the mark
+// can only be that epoch's.
+func (r *restarter) restoreShm(epoch int) {
+	if r.shm == "" {
+		return
+	}
+	s, err := readShm(r.shm)
+	switch {
+	case err != nil:
+		r.log("cannot restore Envoy's hot-restart state after epoch %d failed: %v", epoch, err)
+	case s.exists && !s.known:
+		r.log("cannot restore Envoy's hot-restart state after epoch %d failed: %s has a layout this restarter does not know", epoch, r.shm)
+	case s.initializing:
+		if err := clearInitializing(r.shm); err != nil {
+			r.log("cannot restore Envoy's hot-restart state after epoch %d failed: %v", epoch, err)
+			return
+		}
+		r.log("epoch %d failed while initializing; restored Envoy's hot-restart state (cleared the initializing flag in %s, envoyproxy/envoy#33446), so the next epoch can start", epoch, r.shm)
+	}
 }
 
 func sigName(sig os.Signal) string {
@@ -125,6 +233,10 @@ func (r *restarter) startChild() error {
 		return err
 	}
 	r.children[proc.Pid] = epoch
+	r.newest = proc.Pid
+	if r.shm != "" {
+		r.init = &initWatch{started: time.Now()}
+	}
 	r.nextEpoch++
 	r.log("forked new child process with PID=%d", proc.Pid)
 	// The process is waited for by reap, through wait4 on any child.
@@ -134,6 +246,11 @@ func (r *restarter) startChild() error {
 
 func (r *restarter) signalAll(sig syscall.Signal) {
 	for pid := range r.children {
+		if sig == syscall.SIGUSR1 && pid == r.newest && r.init != nil {
+			// Envoy's default action for it, before its handlers exist, is to exit.
+			r.log("not forwarding SIGUSR1 to epoch %d: it is still initializing", r.children[pid])
+			continue
+		}
 		_ = syscall.Kill(pid, sig)
 	}
 }
@@ -155,6 +272,10 @@ func (r *restarter) reap() (code int, done bool) {
 			continue // an orphan reparented to us: reaped, nothing more
 		}
 		delete(r.children, pid)
+		initializing := pid == r.newest && r.init != nil
+		if pid == r.newest {
+			r.init = nil
+		}
 		if ws.Exited() && ws.ExitStatus() == 0 {
 			r.log("PID=%d exited with code=0", pid)
 			r.lastStatus = 0
@@ -176,6 +297,12 @@ func (r *restarter) reap() (code int, done bool) {
 			r.nextEpoch = epoch // Envoy needs consecutive epochs: the next try reuses this one
 		}
 		r.log("epoch %d failed; the running epoch keeps serving (--on-child-failure=keep), next restart is epoch %d", epoch, r.nextEpoch)
+		if initializing {
+			r.restoreShm(epoch)
+		}
+	}
+	if r.init == nil && r.heldHUP && len(r.children) > 0 {
+		r.initDone()
 	}
 	if len(r.children) == 0 {
 		r.log("exiting due to lack of child processes")

@@ -146,6 +146,8 @@ func StartRestarter(tb testing.TB, o Options) *Restarter {
 			_ = r.Cmd.Process.Kill()
 			<-done
 		}
+		// Envoy leaves its shared memory behind; these are the test's own.
+		_ = os.Remove(fmt.Sprintf("/dev/shm/envoy_shared_memory_%d", id*10))
 		if tb.Failed() {
 			tb.Logf("restarter and stand-in log:\n%s", r.Log())
 		}

@@ -96,6 +96,10 @@ func (l *logger) warn(file string, line int, format string, args ...any) {
 	l.line("warning", file, line, format, args...)
 }
 
+func (l *logger) error(file string, line int, format string, args ...any) {
+	l.line("error", file, line, format, args...)
+}
+
 func (l *logger) critical(file string, line int, format string, args ...any) {
 	l.line("critical", file, line, format, args...)
 }

@@ -126,10 +126,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 func (s *server) quit(code int) { s.exitOnce.Do(func() { s.exit <- code }) }
 
-// fail logs Envoy's three lines for a configuration error and returns 1.
+// fail logs Envoy 1.40's lines for a configuration error in serve mode and
+// returns 1: the critical line names the config by its debug string, the
+// file's path on a line of its own (InstanceBase::initialize in
+// source/server/server.cc; validate mode's text is another, see validate).
 func (s *server) fail(what string) int {
-	s.log.critical("source/server/server.cc", 94, "error initializing configuration '%s': %s", s.opts.configPath, what)
-	s.log.info("source/server/server.cc", 602, "exiting")
+	s.log.critical("source/server/server.cc", 449, "error `%s` initializing config 'goo.gle/debugstr   \n  %s'", what, s.opts.configPath)
+	s.log.info("source/server/server.cc", 1159, "exiting")
 	s.log.raw(what)
 	return 1
 }
@@ -138,12 +141,19 @@ func (s *server) run() int {
 	if s.opts.mode == "validate" {
 		return s.validate()
 	}
-	// Signals are caught from the start, as Envoy installs its handlers
-	// before it reports LIVE: the restarter forwards SIGUSR1 and SIGTERM at
-	// any time, and SIGUSR1's default action would end the process.
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
-	defer signal.Stop(sigs)
+	// The domain socket and the shared memory come first, before the
+	// config is read, and fail with a bare line (HotRestartImpl in
+	// source/exe/stripped_main_base.cc, RpcStream::bindDomainSocket).
+	childLn, err := listenParent(socketName(s.opts.socketPath, s.opts.baseID, s.opts.restartEpoch))
+	if err != nil {
+		s.log.raw(fmt.Sprintf("unable to bind domain socket with base_id=%d, id=%d, errno=98 (see --base-id option)", s.opts.baseID*10, s.opts.restartEpoch%3))
+		return 1
+	}
+	defer childLn.Close()
+	if err := attachShm(s.opts.baseID, s.opts.restartEpoch); err != nil {
+		s.log.raw(err.Error())
+		return 1
+	}
 	s.log.info("source/server/server.cc", 430, "initializing epoch %d (base id=%d, hot restart version=%s)", s.opts.restartEpoch, s.opts.baseID, hotRestartVersion)
 	// Phase 1: parse and validate; errors here never contact the parent.
 	boot, what := loadBootstrap(s.opts.configPath, s.opts.configYAML)
@@ -151,12 +161,6 @@ func (s *server) run() int {
 		return s.fail(what)
 	}
 	s.boot = boot
-	childLn, err := listenParent(socketName(s.opts.socketPath, s.opts.baseID, s.opts.restartEpoch))
-	if err != nil {
-		s.log.critical("source/server/hot_restarting_base.cc", 48, "unable to bind domain socket with base_id=%d, id=%d, errno=98 (see --base-id option)", s.opts.baseID, s.opts.restartEpoch%3)
-		return 1
-	}
-	defer childLn.Close()
 	// Phase 2: the parent closes its admin listener.
 	if s.opts.restartEpoch > 0 {
 		if code, ok := s.contactParent(); !ok {
@@ -176,6 +180,12 @@ func (s *server) run() int {
 	if err := s.bindListeners(); err != nil {
 		return s.fail(err.Error())
 	}
+	// Envoy installs its signal handlers only here, once initialize() is
+	// done (RunHelper in source/server/server.cc): a SIGTERM, SIGHUP or
+	// SIGUSR1 before now ends the process by the signal's default action.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
 	if s.opts.initDelay > 0 {
 		time.Sleep(s.opts.initDelay) // models the time a real Envoy takes to initialize
 	}
@@ -183,7 +193,10 @@ func (s *server) run() int {
 	s.log.info("source/server/server.cc", 988, "all dependencies initialized. starting workers")
 	s.log.info("source/server/server.cc", 1007, "starting main dispatch loop")
 	go s.serveChildren(childLn)
-	// Phase 6 and 7: drain the parent, then end it.
+	// Phase 6 and 7: drain the parent, then end it. Only here, after LIVE,
+	// is the shared memory's initializing mark cleared
+	// (HotRestartImpl::drainParentListeners).
+	clearInitializing(s.opts.baseID)
 	if s.parent != nil {
 		_ = send(s.parent, message{Op: opDrainListeners}, nil)
 		time.AfterFunc(s.opts.parentShutdownTime, func() {
@@ -228,7 +241,7 @@ func (s *server) contactParent() (int, bool) {
 			_ = syscall.Kill(os.Getpid(), syscall.SIGABRT)
 			select {} // the signal ends the process, like Envoy's RELEASE_ASSERT
 		}
-		s.log.warn("source/server/hot_restarting_base.cc", 146, "hot restart sendmsg() connection refused, retrying")
+		s.log.error("source/server/hot_restarting_base.cc", 146, "hot restart sendmsg() connection refused, retrying")
 		time.Sleep(time.Second) // Envoy's own retry pace
 	}
 	r, _, err := call(p, message{Op: opShutdownAdmin})
@@ -249,7 +262,7 @@ func (s *server) wait(sigs <-chan os.Signal) int {
 		case sig := <-sigs:
 			switch sig {
 			case syscall.SIGHUP:
-				s.log.info("source/server/server.cc", 880, "caught and eating SIGHUP. See documentation for how to hot restart.")
+				s.log.warn("source/server/server.cc", 880, "caught and eating SIGHUP. See documentation for how to hot restart.")
 			case syscall.SIGUSR1:
 				s.log.info("source/server/server.cc", 885, "caught SIGUSR1. Reopening access logs.")
 			default:
@@ -288,13 +301,13 @@ func (s *server) serveChild(c *net.UnixConn) {
 		}
 		switch m.Op {
 		case opShutdownAdmin:
-			s.log.info("source/server/server.cc", 1066, "shutting down admin due to child startup")
+			s.log.warn("source/server/server.cc", 1066, "shutting down admin due to child startup")
 			s.mu.Lock()
 			if s.adminLn != nil && !s.opts.adminReusePort {
 				_ = s.adminLn.Close() // accepted connections stay open and keep being answered
 			}
 			s.mu.Unlock()
-			s.log.info("source/server/server.cc", 1070, "terminating parent process")
+			s.log.warn("source/server/server.cc", 1070, "terminating parent process")
 			s.shutdownParent()
 			_ = send(c, message{OriginalStartUnixNan: s.originalStart.UnixNano()}, nil)
 		case opPassListenSocket:

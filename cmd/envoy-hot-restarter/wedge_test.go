@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
+	"github.com/envoy-reloader/envoy-reloader/restart"
+)
+
+func hup(t *testing.T, r *envoytest.Restarter) {
+	t.Helper()
+	if err := syscall.Kill(r.PID(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFailedEpochIsRestoredSoTheNextStarts: an epoch that dies while
+// initializing (its listener's port is taken) leaves Envoy's shared memory
+// marked, as a real Envoy's does; the restarter clears the mark, and the
+// next epoch, with a good config, goes live. Without the restore that next
+// epoch exits with "previous envoy process is still initializing".
+func TestFailedEpochIsRestoredSoTheNextStarts(t *testing.T) {
+	r, admin, adminPort := startStandin(t, envoytest.Options{DrainTimeS: 1, ParentShutdownTime: 2})
+	cfg := r.Cmd.Args[slices.Index(r.Cmd.Args, "-c")+1]
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	takenPort := taken.Addr().(*net.TCPAddr).Port
+	if err := os.WriteFile(cfg, []byte(envoytest.Config(adminPort, "backend", takenPort)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hup(t, r)
+	r.WaitLog(t, "epoch 1 failed while initializing; restored Envoy's hot-restart state", 10*time.Second)
+
+	if err := os.WriteFile(cfg, []byte(envoytest.Config(adminPort, "backend", envoytest.FreePort(t))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := &restart.Confirmer{Admin: admin, Interval: 10 * time.Millisecond, Timeout: 10 * time.Second}
+	hup(t, r)
+	info, _, err := c.Wait(context.Background(), 0, nil)
+	if err != nil || restart.Epoch(info) != 1 {
+		t.Fatalf("after the restore, epoch 1 did not go live: %v\n%s", err, r.Log())
+	}
+	if info.GetHotRestartInitializing() {
+		t.Errorf("the new epoch reports hot_restart_initializing: true")
+	}
+	if strings.Contains(r.Log(), "previous envoy process is still initializing") {
+		t.Errorf("an epoch met the mark the failed one left:\n%s", r.Log())
+	}
+}
+
+// TestSIGHUPDuringInitializationIsHeld: a second SIGHUP while the new
+// epoch still initializes would start an epoch Envoy refuses; it is held
+// and starts the epoch after, once the first is done.
+func TestSIGHUPDuringInitializationIsHeld(t *testing.T) {
+	r, admin, _ := startStandin(t, envoytest.Options{DrainTimeS: 1, ParentShutdownTime: 2, ExtraArgs: []string{"--init-delay", "400ms"}})
+	hup(t, r)
+	r.WaitLog(t, "forking and execing new child process at epoch 1", 5*time.Second)
+	hup(t, r)
+	r.WaitLog(t, "got SIGHUP while epoch 1 is still initializing", 5*time.Second)
+	c := &restart.Confirmer{Admin: admin, Interval: 10 * time.Millisecond, Timeout: 10 * time.Second}
+	info, _, err := c.Wait(context.Background(), 1, nil)
+	if err != nil || restart.Epoch(info) != 2 {
+		t.Fatalf("epoch 2 never went live: %v\n%s", err, r.Log())
+	}
+	if strings.Contains(r.Log(), "exited with code=1") {
+		t.Errorf("an epoch failed:\n%s", r.Log())
+	}
+}
+
+// TestSIGUSR1IsNotForwardedToAnInitializingEpoch: before its handlers are
+// installed, SIGUSR1's default action would end the new epoch.
+func TestSIGUSR1IsNotForwardedToAnInitializingEpoch(t *testing.T) {
+	r, admin, _ := startStandin(t, envoytest.Options{DrainTimeS: 1, ParentShutdownTime: 2, ExtraArgs: []string{"--init-delay", "400ms"}})
+	hup(t, r)
+	r.WaitLog(t, "forking and execing new child process at epoch 1", 5*time.Second)
+	if err := syscall.Kill(r.PID(), syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	r.WaitLog(t, "not forwarding SIGUSR1 to epoch 1: it is still initializing", 5*time.Second)
+	c := &restart.Confirmer{Admin: admin, Interval: 10 * time.Millisecond, Timeout: 10 * time.Second}
+	if info, _, err := c.Wait(context.Background(), 0, nil); err != nil || restart.Epoch(info) != 1 {
+		t.Fatalf("epoch 1 never went live: %v\n%s", err, r.Log())
+	}
+}
+
+func TestShmPathFollowsTheBaseID(t *testing.T) {
+	for _, tc := range []struct {
+		argv []string
+		want string
+		ok   bool
+	}{
+		{[]string{"envoy", "-c", "x"}, "/dev/shm/envoy_shared_memory_0", true},
+		{[]string{"envoy", "--base-id", "7"}, "/dev/shm/envoy_shared_memory_70", true},
+		{[]string{"envoy", "--base-id=12"}, "/dev/shm/envoy_shared_memory_120", true},
+		{[]string{"envoy", "--use-dynamic-base-id"}, "", false},
+		{[]string{"envoy", "--base-id", "x"}, "", false},
+	} {
+		got, ok := shmPath(tc.argv)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("shmPath(%v) = %q, %v; want %q, %v", tc.argv, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestRestoreTouchesOnlyALayoutItKnows(t *testing.T) {
+	dir := t.TempDir()
+	known := filepath.Join(dir, "known")
+	b := make([]byte, shmSize)
+	b[0], b[8], b[shmFlagsOffset], b[shmFlagsOffset+1] = shmSize, shmVersion, 0x3, 0x1
+	if err := os.WriteFile(known, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := readShm(known); err != nil || !s.known || !s.initializing {
+		t.Fatalf("readShm = %+v, %v", s, err)
+	}
+	if err := clearInitializing(known); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(known)
+	if after[shmFlagsOffset] != 0x2 || after[shmFlagsOffset+1] != 0x1 {
+		t.Errorf("flags after the restore: % x, want only bit 0 cleared", after[shmFlagsOffset:])
+	}
+	other := filepath.Join(dir, "other")
+	b[8] = 12 // another hot restart version
+	if err := os.WriteFile(other, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := readShm(other); !s.exists || s.known {
+		t.Errorf("a version-12 region read as %+v", s)
+	}
+	if s, _ := readShm(filepath.Join(dir, "none")); s.exists {
+		t.Errorf("a missing region read as existing")
+	}
+}
