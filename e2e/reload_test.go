@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
 	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
@@ -76,7 +77,7 @@ func (c *envoyContainer) serve(t *testing.T) (body, epoch string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return string(b), resp.Header.Get("x-standin-epoch")
+	return string(b), resp.Header.Get(envoytest.EpochHeader)
 }
 
 func TestInvalidEditSendsNoSignal(t *testing.T) {

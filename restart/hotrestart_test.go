@@ -65,7 +65,7 @@ func (e *localEnvoy) listenerEpoch(t *testing.T) string {
 		t.Fatalf("the listener does not serve: %v", err)
 	}
 	defer resp.Body.Close()
-	return resp.Header.Get("x-standin-epoch")
+	return resp.Header.Get(envoytest.EpochHeader)
 }
 
 // readEpoch reads /server_info with client and reports whether the

@@ -58,6 +58,8 @@ type restarter struct {
 	init *initWatch
 	// heldHUP is a SIGHUP that came while the newest child initialized.
 	heldHUP bool
+	// heldUSR1 is a SIGUSR1 the newest child gets once initialized.
+	heldUSR1 bool
 }
 
 // initWatch follows one epoch's initialization through the shared memory.
@@ -170,6 +172,13 @@ func (r *restarter) pollInit() {
 // SIGHUP asked for.
 func (r *restarter) initDone() {
 	r.init = nil
+	if r.heldUSR1 {
+		r.heldUSR1 = false
+		if _, alive := r.children[r.newest]; alive {
+			r.log("forwarding the held SIGUSR1 to epoch %d", r.children[r.newest])
+			_ = syscall.Kill(r.newest, syscall.SIGUSR1)
+		}
+	}
 	if r.heldHUP {
 		r.heldHUP = false
 		r.log("starting the epoch held back by a SIGHUP")
@@ -248,7 +257,8 @@ func (r *restarter) signalAll(sig syscall.Signal) {
 	for pid := range r.children {
 		if sig == syscall.SIGUSR1 && pid == r.newest && r.init != nil {
 			// Envoy's default action for it, before its handlers exist, is to exit.
-			r.log("not forwarding SIGUSR1 to epoch %d: it is still initializing", r.children[pid])
+			r.log("holding SIGUSR1 for epoch %d until it is initialized", r.children[pid])
+			r.heldUSR1 = true
 			continue
 		}
 		_ = syscall.Kill(pid, sig)
@@ -274,7 +284,7 @@ func (r *restarter) reap() (code int, done bool) {
 		delete(r.children, pid)
 		initializing := pid == r.newest && r.init != nil
 		if pid == r.newest {
-			r.init = nil
+			r.init, r.heldUSR1 = nil, false
 		}
 		if ws.Exited() && ws.ExitStatus() == 0 {
 			r.log("PID=%d exited with code=0", pid)

@@ -74,8 +74,11 @@ func PickPort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// Config is a small valid bootstrap: admin and one listener per port on
-// 127.0.0.1, each proxying to the one cluster.
+// Config is a small valid bootstrap that a real Envoy and the stand-in
+// both serve: admin, and one listener per port on 127.0.0.1 answering
+// every request with 200, the body "cluster <cluster>" and the header
+// x-epoch, the epoch Envoy runs (RESTART_EPOCH, which the hot restarter
+// sets). The cluster, with no endpoints, only makes configs differ.
 func Config(adminPort int, cluster string, listenerPorts ...int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "admin:\n  address: {socket_address: {address: 127.0.0.1, port_value: %d}}\nstatic_resources:\n  listeners:\n", adminPort)
@@ -84,16 +87,32 @@ func Config(adminPort int, cluster string, listenerPorts ...int) string {
     address: {socket_address: {address: 127.0.0.1, port_value: %d}}
     filter_chains:
     - filters:
-      - name: envoy.filters.network.tcp_proxy
+      - name: envoy.filters.network.http_connection_manager
         typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: listener_%d
-          cluster: %s
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: {prefix: "/"}
+                direct_response: {status: 200, body: {inline_string: "cluster %s\n"}}
+              response_headers_to_add:
+              - header: {key: x-epoch, value: "%%ENVIRONMENT(RESTART_EPOCH)%%"}
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
 `, i, port, i, cluster)
 	}
 	fmt.Fprintf(&b, "  clusters:\n  - name: %s\n    connect_timeout: 1s\n", cluster)
 	return b.String()
 }
+
+// EpochHeader is the response header Config's listeners carry the serving
+// epoch in.
+const EpochHeader = "x-epoch"
 
 // Options configure a locally run restarter and stand-in.
 type Options struct {
@@ -226,6 +245,8 @@ static_resources:
               routes:
               - match: {prefix: "/"}
                 direct_response: {status: 200, body: {inline_string: %q}}
+              response_headers_to_add:
+              - header: {key: x-epoch, value: "%%ENVIRONMENT(RESTART_EPOCH)%%"}
   clusters:
   - name: upstream
     connect_timeout: 1s

@@ -47,7 +47,7 @@ func TestSaveWhileTargetDownIsAppliedOnceWhenBack(t *testing.T) {
 	if ev.Result != ResultOK || *ev.Epoch != 1 || len(ev.Warnings) == 0 || !strings.Contains(ev.Warnings[len(ev.Warnings)-1], "applied on retry") {
 		t.Fatalf("retry: %+v", ev)
 	}
-	if strings.Join(ev.Changes, " ") != "-cluster backend +cluster v3 ~listener listener_0" {
+	if strings.Join(ev.Changes, " ") != "-cluster backend +cluster v3 ~listener listener_0 ~route (of listener listener_0)" {
 		t.Errorf("the retry applied %q, want the latest save", ev.Changes)
 	}
 	select {

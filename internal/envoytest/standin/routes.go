@@ -7,6 +7,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -28,6 +29,9 @@ type directRoute struct {
 	body         string
 	via          []directRoute
 	upstream     string
+	// headers are the response_headers_to_add of the route, its virtual
+	// host and its route_config, in Envoy's order (most specific first).
+	headers []*corev3.HeaderValueOption
 }
 
 // directRoutes are the direct_response routes of a listener's HTTP
@@ -42,9 +46,11 @@ func directRoutes(boot *bootstrapv3.Bootstrap, l *listenerv3.Listener, depth int
 			if f.GetTypedConfig() == nil || f.GetTypedConfig().UnmarshalTo(hcm) != nil {
 				continue
 			}
-			for _, vh := range hcm.GetRouteConfig().GetVirtualHosts() {
+			rc := hcm.GetRouteConfig()
+			for _, vh := range rc.GetVirtualHosts() {
 				for _, r := range vh.GetRoutes() {
-					match := directRoute{path: r.GetMatch().GetPath(), prefix: r.GetMatch().GetPrefix()}
+					headers := append(append(append([]*corev3.HeaderValueOption{}, r.GetResponseHeadersToAdd()...), vh.GetResponseHeadersToAdd()...), rc.GetResponseHeadersToAdd()...)
+					match := directRoute{path: r.GetMatch().GetPath(), prefix: r.GetMatch().GetPrefix(), headers: headers}
 					if dr := r.GetDirectResponse(); dr != nil {
 						match.status, match.body = int(dr.GetStatus()), dataSource(dr.GetBody())
 						out = append(out, match)
@@ -142,7 +148,6 @@ func (s *server) listenerHandler(l *listenerv3.Listener) http.Handler {
 	routes := directRoutes(s.boot, l, 0)
 	name := l.GetName()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("x-standin-epoch", strconv.Itoa(int(s.opts.restartEpoch)))
 		if len(routes) == 0 {
 			fmt.Fprintf(w, "stand-in envoy epoch %d, listener %s\n", s.opts.restartEpoch, name)
 			return
@@ -154,6 +159,9 @@ func (s *server) listenerHandler(l *listenerv3.Listener) http.Handler {
 		if !ok {
 			w.WriteHeader(http.StatusNotFound) // Envoy: no route matched
 			return
+		}
+		for _, h := range rt.headers {
+			w.Header().Add(h.GetHeader().GetKey(), formatHeader(h.GetHeader().GetValue()))
 		}
 		if rt.upstream != "" {
 			forward(rt.upstream).ServeHTTP(w, r)
@@ -171,4 +179,19 @@ func matchRoute(routes []directRoute, path string) (directRoute, bool) {
 		}
 	}
 	return directRoute{}, false
+}
+
+// environment matches the %ENVIRONMENT(NAME)% command of Envoy's header
+// formatter (source/common/formatter/substitution_formatter.cc).
+var environment = regexp.MustCompile(`%ENVIRONMENT\(([A-Za-z0-9_]+)\)%`)
+
+// formatHeader substitutes the one command the tests' configs use; an
+// unset variable is "-", as in Envoy.
+func formatHeader(v string) string {
+	return environment.ReplaceAllStringFunc(v, func(m string) string {
+		if val := os.Getenv(environment.FindStringSubmatch(m)[1]); val != "" {
+			return val
+		}
+		return "-"
+	})
 }
