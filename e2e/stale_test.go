@@ -39,7 +39,7 @@ func runMounted(t *testing.T, dir string, vols []string, cmd []string, copyIn bo
 		for _, v := range vols {
 			args = append(args, "-v", v)
 		}
-		args = append(append(args, image), cmd...)
+		args = append(append(args, imageOf(t)), cmd...)
 		if copyIn {
 			return [][]string{append([]string{"create"}, args...), {"cp", dir + "/.", name + ":/etc/envoy"}, {"start", name}}
 		}
@@ -118,83 +118,91 @@ func assertStale(t *testing.T, c *envoyContainer, ev map[string]any, saved, body
 
 // (a) A single-file mount and a save in place: the container sees it.
 func TestSingleFileMountInPlaceSaveIsConfirmed(t *testing.T) {
-	requireDocker(t)
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
-	c := runMounted(t, dir, []string{filepath.Join(dir, "envoy.yaml") + ":/etc/envoy/envoy.yaml"}, nil, false)
-	r := startReloader(t, c, "")
-	// Warned once at start, by watch and by status.
-	if w := r.saw("mount_warning"); len(w) != 1 || !strings.Contains(w[0]["message"].(string), "single-file bind mount") {
-		t.Errorf("watch's start warnings: %v", w)
-	}
-	if code, out := runReloaderOnce(t, dir, "status"); code != 0 || strings.Count(out, "single-file bind mount") != 1 || !strings.Contains(out, "-v ./envoy:/etc/envoy") {
-		t.Errorf("status: exit %d:\n%s", code, out)
-	}
-	saved := httpConfig("v2\n", "")
-	saveInPlace(t, c.config, saved)
-	assertConfirmed(t, c, r.wait(t, "reload"), 1, saved, "v2\n")
+	onEachEnvoy(t, func(t *testing.T) {
+		requireDocker(t)
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
+		c := runMounted(t, dir, []string{filepath.Join(dir, "envoy.yaml") + ":/etc/envoy/envoy.yaml"}, nil, false)
+		r := startReloader(t, c, "")
+		// Warned once at start, by watch and by status.
+		if w := r.saw("mount_warning"); len(w) != 1 || !strings.Contains(w[0]["message"].(string), "single-file bind mount") {
+			t.Errorf("watch's start warnings: %v", w)
+		}
+		if code, out := runReloaderOnce(t, dir, "status"); code != 0 || strings.Count(out, "single-file bind mount") != 1 || !strings.Contains(out, "-v ./envoy:/etc/envoy") {
+			t.Errorf("status: exit %d:\n%s", code, out)
+		}
+		saved := httpConfig("v2\n", "")
+		saveInPlace(t, c.config, saved)
+		assertConfirmed(t, c, r.wait(t, "reload"), 1, saved, "v2\n")
+	})
 }
 
 // (b) A single-file mount and a save that renames: the container keeps the
 // old inode. No signal; "stale"; the watcher stays up and checks the next save.
 func TestSingleFileMountRenameSaveIsStale(t *testing.T) {
-	requireDocker(t)
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
-	c := runMounted(t, dir, []string{filepath.Join(dir, "envoy.yaml") + ":/etc/envoy/envoy.yaml"}, nil, false)
-	r := startReloader(t, c, "")
-	for i, body := range []string{"v2\n", "v3\n"} {
-		saved := httpConfig(body, "")
-		saveRenaming(t, c.config, saved)
-		ev := r.wait(t, "reload")
-		assertStale(t, c, ev, saved, "v1\n", c.config+":/etc/envoy/envoy.yaml")
-		t.Logf("save %d: %s", i+1, ev["error"])
-	}
+	onEachEnvoy(t, func(t *testing.T) {
+		requireDocker(t)
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
+		c := runMounted(t, dir, []string{filepath.Join(dir, "envoy.yaml") + ":/etc/envoy/envoy.yaml"}, nil, false)
+		r := startReloader(t, c, "")
+		for i, body := range []string{"v2\n", "v3\n"} {
+			saved := httpConfig(body, "")
+			saveRenaming(t, c.config, saved)
+			ev := r.wait(t, "reload")
+			assertStale(t, c, ev, saved, "v1\n", c.config+":/etc/envoy/envoy.yaml")
+			t.Logf("save %d: %s", i+1, ev["error"])
+		}
+	})
 }
 
 // (c) A directory mount and a save that renames: the container follows.
 func TestDirectoryMountRenameSaveIsConfirmed(t *testing.T) {
-	requireDocker(t)
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
-	c := runMounted(t, dir, []string{dir + ":/etc/envoy"}, nil, false)
-	r := startReloader(t, c, "")
-	if w := r.saw("mount_warning"); len(w) != 0 {
-		t.Errorf("a directory mount is no trap: %v", w)
-	}
-	for epoch, body := range []string{"v2\n", "v3\n"} {
-		saved := httpConfig(body, "")
-		saveRenaming(t, c.config, saved)
-		assertConfirmed(t, c, r.wait(t, "reload"), epoch+1, saved, body)
-	}
+	onEachEnvoy(t, func(t *testing.T) {
+		requireDocker(t)
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
+		c := runMounted(t, dir, []string{dir + ":/etc/envoy"}, nil, false)
+		r := startReloader(t, c, "")
+		if w := r.saw("mount_warning"); len(w) != 0 {
+			t.Errorf("a directory mount is no trap: %v", w)
+		}
+		for epoch, body := range []string{"v2\n", "v3\n"} {
+			saved := httpConfig(body, "")
+			saveRenaming(t, c.config, saved)
+			assertConfirmed(t, c, r.wait(t, "reload"), epoch+1, saved, body)
+		}
+	})
 }
 
 // (f) A certificate the bootstrap references, single-file-mounted, replaced
 // by a rename: Envoy would read the old one.
 func TestSingleFileMountedCertReplacedIsStale(t *testing.T) {
-	requireDocker(t)
-	dir := t.TempDir()
-	certs := filepath.Join(dir, "certs")
-	if err := os.Mkdir(certs, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ca := filepath.Join(certs, "ca.pem")
-	writeFile(t, ca, "-----BEGIN CERTIFICATE-----\nold\n-----END CERTIFICATE-----\n")
-	saved := httpConfig("v1\n", "/etc/certs/ca.pem")
-	writeFile(t, filepath.Join(dir, "envoy.yaml"), saved)
-	c := runMounted(t, dir, []string{dir + ":/etc/envoy", ca + ":/etc/certs/ca.pem"}, nil, false)
-	r := startReloader(t, c, "")
-	saveRenaming(t, ca, "-----BEGIN CERTIFICATE-----\nnew\n-----END CERTIFICATE-----\n")
-	ev := r.wait(t, "reload")
-	if ev["result"] != "stale" || c.hups(t) != 0 || c.epoch(t) != 0 {
-		t.Fatalf("reload: %v (%d SIGHUPs)", ev, c.hups(t))
-	}
-	if msg, _ := ev["error"].(string); !strings.Contains(msg, "/etc/certs/ca.pem") || !strings.Contains(msg, ca+":/etc/certs/ca.pem") {
-		t.Fatalf("the message does not name the certificate's mount: %s", msg)
-	}
-	if got := c.body(t); got != "v1\n" {
-		t.Fatalf("the listener serves %q", got)
-	}
+	onEachEnvoy(t, func(t *testing.T) {
+		requireDocker(t)
+		dir := t.TempDir()
+		certs := filepath.Join(dir, "certs")
+		if err := os.Mkdir(certs, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		ca := filepath.Join(certs, "ca.pem")
+		writeFile(t, ca, envoytest.CertPEM("old"))
+		saved := httpConfig("v1\n", "/etc/certs/ca.pem")
+		writeFile(t, filepath.Join(dir, "envoy.yaml"), saved)
+		c := runMounted(t, dir, []string{dir + ":/etc/envoy", ca + ":/etc/certs/ca.pem"}, nil, false)
+		r := startReloader(t, c, "")
+		saveRenaming(t, ca, envoytest.CertPEM("new"))
+		ev := r.wait(t, "reload")
+		if ev["result"] != "stale" || c.hups(t) != 0 || c.epoch(t) != 0 {
+			t.Fatalf("reload: %v (%d SIGHUPs)", ev, c.hups(t))
+		}
+		if msg, _ := ev["error"].(string); !strings.Contains(msg, "/etc/certs/ca.pem") || !strings.Contains(msg, ca+":/etc/certs/ca.pem") {
+			t.Fatalf("the message does not name the certificate's mount: %s", msg)
+		}
+		if got := c.body(t); got != "v1\n" {
+			t.Fatalf("the listener serves %q", got)
+		}
+	})
 }
 
 // runReloaderOnce runs the reloader command to its end (it must not run on).
@@ -234,42 +242,48 @@ func assertRefusedAtStart(t *testing.T, c *envoyContainer, envoyReads string) {
 
 // (d) The bootstrap copied into the container: edits can never reach it.
 func TestCopiedInBootstrapIsRefusedAtStart(t *testing.T) {
-	requireDocker(t)
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
-	c := runMounted(t, dir, nil, nil, true)
-	assertRefusedAtStart(t, c, "/etc/envoy/envoy.yaml")
+	onEachEnvoy(t, func(t *testing.T) {
+		requireDocker(t)
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
+		c := runMounted(t, dir, nil, nil, true)
+		assertRefusedAtStart(t, c, "/etc/envoy/envoy.yaml")
+	})
 }
 
 // (e) Envoy started with -c on another file than the watched one.
 func TestOtherConfigFileIsRefusedAtStart(t *testing.T) {
-	requireDocker(t)
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
-	writeFile(t, filepath.Join(dir, "other.yaml"), httpConfig("other\n", ""))
-	c := runMounted(t, dir, []string{dir + ":/etc/envoy"}, []string{"/usr/local/bin/envoy", "-c", "/etc/envoy/other.yaml",
-		"--restart-epoch", "{{epoch}}", "--drain-time-s", "5", "--parent-shutdown-time-s", "10"}, false)
-	assertRefusedAtStart(t, c, "/etc/envoy/other.yaml")
+	onEachEnvoy(t, func(t *testing.T) {
+		requireDocker(t)
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
+		writeFile(t, filepath.Join(dir, "other.yaml"), httpConfig("other\n", ""))
+		c := runMounted(t, dir, []string{dir + ":/etc/envoy"}, []string{"/usr/local/bin/envoy", "-c", "/etc/envoy/other.yaml",
+			"--restart-epoch", "{{epoch}}", "--drain-time-s", "5", "--parent-shutdown-time-s", "10"}, false)
+		assertRefusedAtStart(t, c, "/etc/envoy/other.yaml")
+	})
 }
 
 // TestInitWarnsOfASingleFileMount: init writes the warning into
 // reloader.yaml as a comment, with the directory mount to use instead.
 func TestInitWarnsOfASingleFileMount(t *testing.T) {
-	requireDocker(t)
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
-	c := runMounted(t, dir, []string{filepath.Join(dir, "envoy.yaml") + ":/etc/envoy/envoy.yaml"}, nil, false)
-	project := t.TempDir()
-	if code, out := runReloaderOnce(t, project, "init", "--container", c.name); code != 0 {
-		t.Fatalf("init: exit %d\n%s", code, out)
-	}
-	b, err := os.ReadFile(filepath.Join(project, "reloader.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(b), "# warning: the bootstrap is a single-file bind mount") || !strings.Contains(string(b), "-v ./envoy:/etc/envoy") {
-		t.Fatalf("reloader.yaml:\n%s", b)
-	}
+	onEachEnvoy(t, func(t *testing.T) {
+		requireDocker(t)
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
+		c := runMounted(t, dir, []string{filepath.Join(dir, "envoy.yaml") + ":/etc/envoy/envoy.yaml"}, nil, false)
+		project := t.TempDir()
+		if code, out := runReloaderOnce(t, project, "init", "--container", c.name); code != 0 {
+			t.Fatalf("init: exit %d\n%s", code, out)
+		}
+		b, err := os.ReadFile(filepath.Join(project, "reloader.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "# warning: the bootstrap is a single-file bind mount") || !strings.Contains(string(b), "-v ./envoy:/etc/envoy") {
+			t.Fatalf("reloader.yaml:\n%s", b)
+		}
+	})
 }
 
 // The project mounted at /app and its envoy directory at /etc/envoy, with
@@ -277,17 +291,19 @@ func TestInitWarnsOfASingleFileMount(t *testing.T) {
 // through the wider mount, which is no stale config (found by review: the
 // path was compared in the container's terms, through the narrower mount).
 func TestBootstrapReadThroughAWiderMountIsConfirmed(t *testing.T) {
-	requireDocker(t)
-	project := t.TempDir()
-	dir := filepath.Join(project, "envoy")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
-	cmd := []string{"/usr/local/bin/envoy", "-c", "/app/envoy/envoy.yaml", "--restart-epoch", "{{epoch}}", "--drain-time-s", "5", "--parent-shutdown-time-s", "10"}
-	c := runMounted(t, dir, []string{project + ":/app", dir + ":/etc/envoy"}, cmd, false)
-	r := startReloader(t, c, "")
-	saved := httpConfig("v2\n", "")
-	saveRenaming(t, c.config, saved)
-	assertConfirmed(t, c, r.wait(t, "reload"), 1, saved, "v2\n")
+	onEachEnvoy(t, func(t *testing.T) {
+		requireDocker(t)
+		project := t.TempDir()
+		dir := filepath.Join(project, "envoy")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, "envoy.yaml"), httpConfig("v1\n", ""))
+		cmd := []string{"/usr/local/bin/envoy", "-c", "/app/envoy/envoy.yaml", "--restart-epoch", "{{epoch}}", "--drain-time-s", "5", "--parent-shutdown-time-s", "10"}
+		c := runMounted(t, dir, []string{project + ":/app", dir + ":/etc/envoy"}, cmd, false)
+		r := startReloader(t, c, "")
+		saved := httpConfig("v2\n", "")
+		saveRenaming(t, c.config, saved)
+		assertConfirmed(t, c, r.wait(t, "reload"), 1, saved, "v2\n")
+	})
 }

@@ -15,6 +15,10 @@ type Confirmer struct {
 	Admin    *Admin
 	Interval time.Duration
 	Timeout  time.Duration
+	// AdminMayBeClosed says a refused admin may be a running Envoy whose
+	// admin listener a failed epoch closed (the target is known to run):
+	// Before then lets the signal go with no epoch known.
+	AdminMayBeClosed bool
 
 	// highest is the highest epoch confirmed or read so far: an old Envoy
 	// may still answer (on an old connection, or on a new one where admin
@@ -24,6 +28,10 @@ type Confirmer struct {
 	// uptime_all_epochs): every epoch of one hot-restart lineage reports the
 	// same, and a restarted container reports a later one.
 	lineage time.Time
+	// blind is set by a Before that could read no epoch at all (admin
+	// closed by a failed epoch, no epoch known to this process): Wait then
+	// takes a LIVE epoch begun after the signal as the new one.
+	blind bool
 }
 
 // lineageSlack absorbs uptimes being whole seconds.
@@ -76,12 +84,20 @@ func (c *Confirmer) Before(ctx context.Context) (*adminv3.ServerInfo, uint32, er
 			best = r.info
 		}
 	}
-	if best == nil && c.highest != nil && IsRefused(lastErr) {
+	c.blind = false
+	switch {
+	case best == nil && c.highest != nil && IsRefused(lastErr):
 		return nil, *c.highest, fmt.Errorf("%w: %s refuses connections since the last failed reload: %w", ErrAdminDown, c.Admin.URL(), lastErr)
-	}
-	if best == nil {
+	case best == nil && IsRefused(lastErr) && c.AdminMayBeClosed:
+		c.blind = true
+		return nil, 0, fmt.Errorf("%w: %s refuses connections (a failed epoch closes the running Envoy's admin listener): %w", ErrAdminDown, c.Admin.URL(), lastErr)
+	case best == nil:
 		//lint:ignore ST1005 Envoy is a proper noun
 		return nil, 0, fmt.Errorf("Envoy's admin endpoint %s does not answer: %w", c.Admin.URL(), lastErr)
+	case best.GetHotRestartInitializing():
+		if best, lastErr = c.awaitInitialized(ctx); lastErr != nil {
+			return nil, 0, lastErr
+		}
 	}
 	before := Epoch(best)
 	if c.highest != nil && before < *c.highest && lineageOf(best).After(c.lineage.Add(lineageSlack)) {
@@ -93,6 +109,33 @@ func (c *Confirmer) Before(ctx context.Context) (*adminv3.ServerInfo, uint32, er
 	}
 	c.remember(before, best)
 	return best, before, nil
+}
+
+// ErrHotRestartInitializing: Envoy's hot restart stayed "initializing",
+// so Envoy would refuse a new epoch ("previous envoy process is still
+// initializing"): a new epoch is still starting, or one died while
+// starting and left the mark in the shared memory (envoyproxy/envoy#33446),
+// which only envoy-hot-restarter clears.
+var ErrHotRestartInitializing = errors.New("Envoy's hot restart is still initializing")
+
+// awaitInitialized waits, before a signal, for hot_restart_initializing to
+// be false: a SIGHUP sooner starts an epoch that Envoy refuses.
+func (c *Confirmer) awaitInitialized(ctx context.Context) (*adminv3.ServerInfo, error) {
+	deadline := time.Now().Add(c.Timeout)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(c.Interval):
+		}
+		info, err := c.Admin.ServerInfo(ctx)
+		switch {
+		case err == nil && !info.GetHotRestartInitializing():
+			return info, nil
+		case time.Now().After(deadline):
+			return nil, fmt.Errorf("%w after %s (hot_restart_initializing: true in %s/server_info)", ErrHotRestartInitializing, c.Timeout, c.Admin.URL())
+		}
+	}
 }
 
 func (c *Confirmer) remember(epoch uint32, info *adminv3.ServerInfo) {
@@ -111,6 +154,13 @@ func (c *Confirmer) restartedSince(info *adminv3.ServerInfo, signalled time.Time
 	if c.highest == nil || Epoch(info) == 0 || !lineageOf(info).After(c.lineage.Add(lineageSlack)) {
 		return false
 	}
+	began := time.Now().Add(-info.GetUptimeCurrentEpoch().AsDuration())
+	return !began.Before(signalled.Add(-lineageSlack))
+}
+
+// begunSince reports whether info's epoch began after the signal (uptimes
+// are whole seconds).
+func begunSince(info *adminv3.ServerInfo, signalled time.Time) bool {
 	began := time.Now().Add(-info.GetUptimeCurrentEpoch().AsDuration())
 	return !began.Before(signalled.Add(-lineageSlack))
 }
@@ -154,6 +204,12 @@ func (c *Confirmer) Wait(ctx context.Context, before uint32, watchdog Watchdog) 
 		info, err := c.Admin.ServerInfo(ctx)
 		switch {
 		case err == nil && Epoch(info) > before && info.GetState() == adminv3.ServerInfo_LIVE:
+			c.remember(Epoch(info), info)
+			return info, nil, nil
+		case err == nil && info.GetState() == adminv3.ServerInfo_LIVE && c.blind && begunSince(info, signalled):
+			// No epoch was known before: the admin that answers now is the
+			// new epoch's, for the old one's stays closed.
+			c.blind = false
 			c.remember(Epoch(info), info)
 			return info, nil, nil
 		case err == nil && info.GetState() == adminv3.ServerInfo_LIVE && c.restartedSince(info, signalled):

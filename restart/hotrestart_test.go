@@ -207,7 +207,7 @@ func TestFailedEpochKeepsOldServing(t *testing.T) {
 	if got := e.listenerEpoch(t); got != "0" {
 		t.Fatalf("after the failed epoch, listener served by %q, want the old epoch 0", got)
 	}
-	if !strings.Contains(e.restarter.Log(), "error adding listener '127.0.0.1:"+strconv.Itoa(takenPort)+"': cannot bind") {
+	if !strings.Contains(e.restarter.Log(), "failed to bind or apply socket options: cannot bind '127.0.0.1:"+strconv.Itoa(takenPort)+"'") {
 		t.Errorf("the stand-in did not log Envoy's bind failure")
 	}
 	writeFile(t, e.config, envoytest.Config(e.adminPort, "fixed", e.listenerPort))

@@ -53,7 +53,7 @@ func TestLoadedDiff(t *testing.T) {
 	// As /config_dump shows it: the private key redacted (Envoy's
 	// MessageUtil::redact), the node filled in from flags.
 	redactedKey := strings.Replace(envoytest.HTTPConfig(9901, "v2", 10000, ""),
-		`private_key: {inline_string: "-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n"}`, `private_key: {inline_string: "[redacted]"}`, 1)
+		"private_key: {inline_string: "+envoytest.PrivateKeyYAML()+"}", `private_key: {inline_string: "[redacted]"}`, 1)
 	if !strings.Contains(redactedKey, "[redacted]") {
 		t.Fatal("the test config has no private key to redact")
 	}

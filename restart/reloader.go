@@ -145,10 +145,19 @@ func (h *HotRestart) Reload(ctx context.Context, res *bootstrap.Result) (out Out
 			out.Warnings = append(out.Warnings, "could not verify that Envoy will read the saved bytes: "+strings.Join(unverified, "; "))
 		}
 	}
+	// A target known to run whose admin refuses may be an Envoy whose
+	// admin a failed epoch closed: the next good save must still go.
+	h.Confirmer.AdminMayBeClosed = instance != ""
 	beforeInfo, before, err := h.Confirmer.Before(ctx)
 	switch {
+	case errors.Is(err, ErrAdminDown) && beforeInfo == nil && h.Confirmer.blind:
+		out.Warnings = append(out.Warnings, fmt.Sprintf("%v; signalling anyway, and taking a LIVE epoch begun after the signal as the new one", err))
 	case errors.Is(err, ErrAdminDown):
 		out.Warnings = append(out.Warnings, fmt.Sprintf("%v; signalling anyway, last confirmed epoch %d", err, before))
+	case errors.Is(err, ErrHotRestartInitializing):
+		out.Hint = "a failed epoch left Envoy's hot restart wedged (envoyproxy/envoy#33446): restart the container once, " +
+			"and run Envoy under envoy-hot-restarter, which restores the state after a failed epoch"
+		return out, unreachable(err)
 	case err != nil:
 		out.Hint = "is Envoy running, and is admin.url its admin address?"
 		return out, unreachable(err)
@@ -247,17 +256,30 @@ func (h *HotRestart) notConfirmed(err error, failure *Failure) error {
 
 // hintFor recognises Envoy failures whose cause is not what they say.
 func hintFor(lines []string) string {
+	adminBind, listenerBind := false, false
 	for _, l := range lines {
-		if strings.Contains(l, "cannot bind") && strings.Contains(l, "Address already in use") && strings.Contains(l, "error initializing configuration") && !strings.Contains(l, "error adding listener") {
-			return "the new epoch could not bind the admin address, so it did not hot-restart from the running Envoy " +
-				"(envoyproxy/envoy#38146): check that the start command passes --restart-epoch (the restarter's " +
-				"{{epoch}} or $RESTART_EPOCH), the same --base-id and --socket-path as the running epoch, and that both run in " +
-				"the same container or network namespace. Do not set SO_REUSEPORT on the admin socket: that hides this and " +
-				"splits admin traffic between two independent Envoys."
+		// Serve mode logs "error `<what>` initializing config '…'" (Envoy
+		// 1.40, InstanceBase::initialize in source/server/server.cc);
+		// validate mode and older Envoys "error initializing configuration
+		// '…': <what>".
+		if strings.Contains(l, "initializing config") && strings.Contains(l, "cannot bind") && strings.Contains(l, "Address already in use") {
+			adminBind = true
+		}
+		// A listener's bind failure is logged first, by the listener
+		// manager (source/common/listener_manager/listener_manager_impl.cc).
+		if strings.Contains(l, "failed to bind or apply socket options") || strings.Contains(l, "error adding listener") {
+			listenerBind = true
 		}
 		if strings.Contains(l, "unable to bind domain socket") {
 			return "another Envoy uses the same --base-id here; give each independent Envoy its own --base-id"
 		}
+	}
+	if adminBind && !listenerBind {
+		return "the new epoch could not bind the admin address, so it did not hot-restart from the running Envoy " +
+			"(envoyproxy/envoy#38146): check that the start command passes --restart-epoch (the restarter's " +
+			"{{epoch}} or $RESTART_EPOCH), the same --base-id and --socket-path as the running epoch, and that both run in " +
+			"the same container or network namespace. Do not set SO_REUSEPORT on the admin socket: that hides this and " +
+			"splits admin traffic between two independent Envoys."
 	}
 	return ""
 }

@@ -14,6 +14,11 @@ import (
 // m, inside typed Any payloads too (re-packed deterministically).
 func dropSensitive(m protoreflect.Message) {
 	if a, ok := m.Interface().(*anypb.Any); ok {
+		if typed, ok := reified(a); ok {
+			dropSensitive(typed.ProtoReflect())
+			_ = a.MarshalFrom(typed) // compared as the typed message Envoy reifies
+			return
+		}
 		inner, err := a.UnmarshalNew()
 		if err != nil {
 			return // a type this build does not know: left as it is
@@ -46,10 +51,17 @@ func dropSensitive(m protoreflect.Message) {
 
 // diffMessages lists the field paths where a and b differ, at most max:
 // into messages and same-length lists, down to the first field that differs;
-// into Any payloads by their type.
+// into Any payloads by their type, a TypedStruct as the message it stands
+// for (typedstruct.go).
 func diffMessages(a, b protoreflect.Message, prefix string, max int) []string {
 	if aa, ok := a.Interface().(*anypb.Any); ok {
 		ba := b.Interface().(*anypb.Any)
+		if at, ok := reified(aa); ok {
+			_ = aa.MarshalFrom(at)
+		}
+		if bt, ok := reified(ba); ok {
+			_ = ba.MarshalFrom(bt)
+		}
 		ai, aerr := aa.UnmarshalNew()
 		bi, berr := ba.UnmarshalNew()
 		if aa.GetTypeUrl() != ba.GetTypeUrl() || aerr != nil || berr != nil {

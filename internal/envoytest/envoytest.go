@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -113,6 +114,9 @@ func Config(adminPort int, cluster string, listenerPorts ...int) string {
 // EpochHeader is the response header Config's listeners carry the serving
 // epoch in.
 const EpochHeader = "x-epoch"
+
+// PrivateKeyYAML is KeyPEM as HTTPConfig writes it, a YAML quoted string.
+func PrivateKeyYAML() string { return strconv.Quote(KeyPEM()) }
 
 // Options configure a locally run restarter and stand-in.
 type Options struct {
@@ -256,7 +260,30 @@ static_resources:
         "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
         common_tls_context:
           tls_certificates:
-          - certificate_chain: {inline_string: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}
-            private_key: {inline_string: "-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n"}%s
-`, adminPort, listenerPort, body, ca)
+          - certificate_chain: {inline_string: %s}
+            private_key: {inline_string: %s}%s
+`, adminPort, listenerPort, body, strconv.Quote(CertPEM("upstream")), PrivateKeyYAML(), ca)
+}
+
+// RealEnvoy is the path of the real Envoy binary (make envoy installs it at
+// build/envoy; ENVOY_BINARY overrides). Where there is none it skips the
+// test when required is true (a failure with ENVOY_REQUIRED=1, as in CI),
+// and returns "" when it is not.
+func RealEnvoy(tb testing.TB, required bool) string {
+	tb.Helper()
+	path := os.Getenv("ENVOY_BINARY")
+	if path == "" {
+		path = filepath.Join(repoRoot(), "build", "envoy")
+	}
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	why := fmt.Sprintf("no real Envoy at %s (make envoy installs it)", path)
+	switch {
+	case os.Getenv("ENVOY_REQUIRED") == "1":
+		tb.Fatalf("ENVOY_REQUIRED=1 but %s", why)
+	case required:
+		tb.Skipf("skipping: %s", why)
+	}
+	return ""
 }

@@ -101,6 +101,9 @@ func (s *server) serverInfo(w http.ResponseWriter, _ *http.Request) {
 		UptimeCurrentEpoch: durationpb.New(now.Sub(s.start).Truncate(time.Second)),
 		UptimeAllEpochs:    durationpb.New(now.Sub(s.originalStart).Truncate(time.Second)),
 		HotRestartVersion:  hotRestartVersion,
+		// The shared memory's mark, as Envoy 1.40 reports it
+		// (source/server/admin/server_info_handler.cc).
+		HotRestartInitializing: shmInitializing(o.baseID),
 		CommandLineOptions: &adminv3.CommandLineOptions{
 			BaseId:                uint64(o.baseID),
 			Concurrency:           uint32(o.concurrency),

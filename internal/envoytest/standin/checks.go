@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
@@ -137,9 +136,7 @@ func unknownCluster(a *routev3.RouteAction, clusters map[string]bool) string {
 // translateToFactoryConfig (source/common/config/utility.h) find in the
 // typed configs under m, depth first: no factory for the type, or a payload
 // that breaks its constraints (MessageUtil::anyConvertAndValidate —
-// bootstrap validation stops at Any fields). Like the official
-// envoyproxy/envoy image, the stand-in has the API descriptors of contrib
-// extensions but none of their factories (those ship in envoy-contrib).
+// bootstrap validation stops at Any fields).
 // name is the enclosing extension's name, which Envoy's message quotes.
 func typedConfigError(m protoreflect.Message, name string) string {
 	if a, ok := m.Interface().(*anypb.Any); ok {
@@ -172,10 +169,6 @@ func anyError(a *anypb.Any, name string) string {
 	inner, err := a.UnmarshalNew()
 	if err != nil {
 		return "" // phase 1 resolved every type; a payload it could not read has none
-	}
-	if strings.HasPrefix(inner.ProtoReflect().Descriptor().ParentFile().Path(), "contrib/") {
-		typeName := a.GetTypeUrl()[strings.LastIndexByte(a.GetTypeUrl(), '/')+1:]
-		return fmt.Sprintf("Didn't find a registered implementation for '%s' with type URL: '%s'", name, typeName)
 	}
 	if what := validate(inner); what != "" {
 		return what

@@ -1,7 +1,6 @@
 package standin
 
 import (
-	"fmt"
 	"net"
 	"net/http"
 	"strconv"
@@ -30,7 +29,11 @@ func (s *server) bindListeners() error {
 		if ln == nil {
 			var err error
 			if ln, err = listen(addr, false); err != nil {
-				return fmt.Errorf("error adding listener '%s': %v", addr, err)
+				// Envoy 1.40's two lines: the listener manager's, then the
+				// serve-mode failure with the bind error alone
+				// (source/common/listener_manager/listener_manager_impl.cc).
+				s.log.line("error", "source/common/listener_manager/listener_manager_impl.cc", 1405, "listener '%s' failed to bind or apply socket options: %v", l.GetName(), err)
+				return err
 			}
 		}
 		s.mu.Lock()

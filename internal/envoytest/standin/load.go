@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"regexp"
 	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
@@ -67,12 +68,17 @@ func loadFromYAML(data []byte, m proto.Message) string {
 // (from C++ protobuf) do not; Go follows it with a space or, at random, a
 // no-break space, to keep callers from matching its text.
 func protojsonDetail(err error) string {
+	if m := unresolvedType.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Sprintf(" could not find @type '%s'", m[1]) // C++ protobuf's words
+	}
 	s, ok := strings.CutPrefix(err.Error(), "proto:")
 	if !ok {
 		return err.Error()
 	}
 	return strings.TrimLeft(s, " \u00a0")
 }
+
+var unresolvedType = regexp.MustCompile(`unable to resolve "([^"]+)"`)
 
 // validate is MessageUtil::validate (source/common/protobuf/utility.h): the
 // protoc-gen-validate constraints, which stop at Any fields — their payloads

@@ -83,3 +83,9 @@ func writeShmFlags(path string, flags uint64) error {
 	_, err = f.WriteAt(b[:], shmFlagsOffset)
 	return err
 }
+
+// shmInitializing reads the mark for /server_info.
+func shmInitializing(baseID uint) bool {
+	flags, err := readShmFlags(shmPath(baseID))
+	return err == nil && flags&flagInitializing != 0
+}

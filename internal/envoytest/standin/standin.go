@@ -49,9 +49,10 @@
 //     static listener of the same name is not an error: Envoy drops it
 //     (ListenerImpl::blockUpdate, listener_impl.h), and so does this.
 //   - Then binding each listener, unless the parent passes its socket over:
-//     "error adding listener '<addr>': cannot bind '<addr>': Address already
-//     in use" (createListenSocketFactory in listener_manager_impl.cc;
-//     listeners.go).
+//     "listener '<name>' failed to bind or apply socket options: cannot
+//     bind '<addr>': Address already in use", then the failure of the
+//     config with "cannot bind …" alone (createListenSocketFactory in
+//     listener_manager_impl.cc; listeners.go).
 //
 // --mode validate runs phases 1 and 4 and binds nothing
 // (source/server/config_validation/server.cc).
