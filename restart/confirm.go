@@ -15,10 +15,11 @@ type Confirmer struct {
 	Admin    *Admin
 	Interval time.Duration
 	Timeout  time.Duration
-	// AdminMayBeClosed says a refused admin may be a running Envoy whose
-	// admin listener a failed epoch closed (the target is known to run):
-	// Before then lets the signal go with no epoch known.
-	AdminMayBeClosed bool
+	// ClosedByFailedEpoch, when set, tells from the target whether its
+	// newest epoch failed after the running Envoy closed its admin
+	// listener: Before asks it only when admin refuses and no epoch is
+	// known, and then lets the signal go (the next good save must).
+	ClosedByFailedEpoch func(ctx context.Context) bool
 
 	// highest is the highest epoch confirmed or read so far: an old Envoy
 	// may still answer (on an old connection, or on a new one where admin
@@ -88,7 +89,7 @@ func (c *Confirmer) Before(ctx context.Context) (*adminv3.ServerInfo, uint32, er
 	switch {
 	case best == nil && c.highest != nil && IsRefused(lastErr):
 		return nil, *c.highest, fmt.Errorf("%w: %s refuses connections since the last failed reload: %w", ErrAdminDown, c.Admin.URL(), lastErr)
-	case best == nil && IsRefused(lastErr) && c.AdminMayBeClosed:
+	case best == nil && IsRefused(lastErr) && c.ClosedByFailedEpoch != nil && c.ClosedByFailedEpoch(ctx):
 		c.blind = true
 		return nil, 0, fmt.Errorf("%w: %s refuses connections (a failed epoch closes the running Envoy's admin listener): %w", ErrAdminDown, c.Admin.URL(), lastErr)
 	case best == nil:

@@ -100,8 +100,8 @@ func candidateOf(info container.InspectResponse, restarts bool) Candidate {
 		HotRestarter: restarts,
 	}
 	argv := append([]string{info.Path}, info.Args...)
-	if cmd, err := validateCommand(argv); err == nil {
-		c.ConfigPath = cmd[len(cmd)-1]
+	if config, err := configPathOf(argv); err == nil {
+		c.ConfigPath = config
 	}
 	mounts := PathMap{}
 	for _, m := range info.Mounts {

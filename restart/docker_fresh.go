@@ -109,11 +109,10 @@ func bindMounts(info container.InspectResponse) []bindMount {
 func ConfigPathOf(info container.InspectResponse) string {
 	argv := []string{info.Path}
 	argv = append(argv, info.Args...)
-	cmd, err := validateCommand(argv)
+	p, err := configPathOf(argv)
 	if err != nil {
 		return ""
 	}
-	p := cmd[len(cmd)-1]
 	if !strings.HasPrefix(p, "/") {
 		wd := "/"
 		if info.Config != nil && info.Config.WorkingDir != "" {

@@ -75,25 +75,69 @@ func (d *Docker) envoyValidateIn(ctx context.Context, info container.InspectResp
 const envoyValidateTimeout = 30 * time.Second
 
 // validateCommand derives `envoy --mode validate -c PATH` from a container's
-// command line: the Envoy binary (after a hot restarter's "--", if any) and
-// its -c / --config-path argument.
+// command line: the Envoy binary (after a hot restarter's "--", if any), its
+// -c / --config-path argument, and every flag of the serving Envoy's that
+// changes what validates (validatedFlags). Its log is at warning level: the
+// rejection and deprecations, not the start-up's hundreds of info lines.
 func validateCommand(argv []string) ([]string, error) {
+	bin, config, kept, err := parseEnvoyCommand(argv)
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]string{bin, "--mode", "validate", "-c", config}, kept...), "-l", "warning"), nil
+}
+
+// configPathOf is the -c path of the Envoy a container's command runs.
+func configPathOf(argv []string) (string, error) {
+	_, config, _, err := parseEnvoyCommand(argv)
+	return config, err
+}
+
+// parseEnvoyCommand finds the Envoy binary, its config path and the flags
+// of validatedFlags in a container's command line.
+func parseEnvoyCommand(argv []string) (bin, config string, kept []string, err error) {
 	if i := slices.Index(argv, "--"); i >= 0 {
 		argv = argv[i+1:]
 	}
-	bin, config := "", ""
-	for i, a := range argv {
+	for i := 0; i < len(argv); i++ {
+		a := argv[i]
+		name, value, hasValue := strings.Cut(a, "=")
 		switch {
 		case bin == "" && path.Base(a) == "envoy":
 			bin = a
 		case (a == "-c" || a == "--config-path") && i+1 < len(argv):
-			config = argv[i+1]
-		case strings.HasPrefix(a, "--config-path="):
-			config = strings.TrimPrefix(a, "--config-path=")
+			i++
+			config = argv[i]
+		case name == "--config-path" && hasValue:
+			config = value
+		case validatedFlags[name] && hasValue:
+			kept = append(kept, a)
+		case validatedFlags[a] && takesValue[a] && i+1 < len(argv):
+			kept = append(kept, a, argv[i+1])
+			i++
+		case validatedFlags[a] && !takesValue[a]:
+			kept = append(kept, a)
 		}
 	}
 	if bin == "" || config == "" {
-		return nil, fmt.Errorf("cannot find the envoy binary and its -c path in the container's command %q; set validate.envoy_command", strings.Join(argv, " "))
+		return "", "", nil, fmt.Errorf("cannot find the envoy binary and its -c path in the container's command %q; set validate.envoy_command", strings.Join(argv, " "))
 	}
-	return []string{bin, "--mode", "validate", "-c", config}, nil
+	return bin, config, kept, nil
+}
+
+// validatedFlags are the serving Envoy's flags that change what its
+// validate accepts (source/server/options_impl.cc; applied in
+// InstanceUtil::loadBootstrapConfig and the validation visitor): an
+// overlay merged before the checks, the node identity xDS needs, the
+// unknown-field policies and disabled extensions.
+var validatedFlags = map[string]bool{
+	"--config-yaml": true, "--service-cluster": true, "--service-node": true, "--service-zone": true,
+	"--allow-unknown-static-fields": true, "--reject-unknown-dynamic-fields": true, "--ignore-unknown-dynamic-fields": true,
+	"--disable-extensions": true, "--bootstrap-version": true,
+}
+
+// takesValue are those of validatedFlags given as "--flag VALUE".
+var takesValue = map[string]bool{
+	"--config-yaml": true, "--service-cluster": true, "--service-node": true, "--service-zone": true,
+	"--disable-extensions": true, "--bootstrap-version": true,
 }

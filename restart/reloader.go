@@ -145,9 +145,12 @@ func (h *HotRestart) Reload(ctx context.Context, res *bootstrap.Result) (out Out
 			out.Warnings = append(out.Warnings, "could not verify that Envoy will read the saved bytes: "+strings.Join(unverified, "; "))
 		}
 	}
-	// A target known to run whose admin refuses may be an Envoy whose
-	// admin a failed epoch closed: the next good save must still go.
-	h.Confirmer.AdminMayBeClosed = instance != ""
+	h.Confirmer.ClosedByFailedEpoch = nil
+	if diag, ok := h.Target.(Diagnoser); ok && instance != "" {
+		h.Confirmer.ClosedByFailedEpoch = func(ctx context.Context) bool {
+			return newestEpochFailed(diag.LogsSince(ctx, time.Time{}, failureEvidenceLines))
+		}
+	}
 	beforeInfo, before, err := h.Confirmer.Before(ctx)
 	switch {
 	case errors.Is(err, ErrAdminDown) && beforeInfo == nil && h.Confirmer.blind:
@@ -227,6 +230,27 @@ func (h *HotRestart) Reload(ctx context.Context, res *bootstrap.Result) (out Out
 	}
 	out.Hint = hintFor(out.EnvoyLog)
 	return out, h.notConfirmed(err, failure)
+}
+
+// failureEvidenceLines is how much of the target's log tail is read for
+// the evidence: a real Envoy logs about 60 lines per epoch at start.
+const failureEvidenceLines = 400
+
+// newestEpochFailed reads a target's log: the restarter's last report of a
+// child is a failure, and no epoch started after it. Then a refused admin
+// is the running Envoy's, closed for the failed epoch, and not a wrong
+// admin URL.
+func newestEpochFailed(lines []string) bool {
+	failed := false
+	for _, l := range lines {
+		switch {
+		case childFailure([]string{l}) != nil:
+			failed = true
+		case strings.Contains(l, "starting main dispatch loop"):
+			failed = false
+		}
+	}
+	return failed
 }
 
 // logLinesFor: a stopped target's last 20 lines; every line since the

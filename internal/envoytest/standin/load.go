@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strconv"
 	"regexp"
+	"strconv"
 	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
