@@ -13,7 +13,7 @@ ENVOY_VENV    := build/envoy-venv
 ENVOY_BIN     := build/envoy
 ENVOY_IMAGE   ?= envoy-reloader-envoy:$(ENVOY_VERSION)
 
-.PHONY: all build test unit lint vet staticcheck bench fuzz generate clean image-standin image-envoy envoy dev dev-down
+.PHONY: all build test unit lint vet staticcheck bench fuzz generate clean image-standin image-envoy envoy soak dev dev-down
 
 all: build envoy
 
@@ -76,9 +76,14 @@ staticcheck: $(STATICCHECK)
 ## bench: Go benchmarks (validation, watch latency, idle CPU), then the
 ## side-by-side comparison of reload methods in Docker, and one reloader
 ## watching three Envoys beside one (bench-results.json).
-bench: build image-standin
+bench: build image-standin image-envoy
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(GO) run ./e2e/benchcmp -o bench-results.json -image $(STANDIN_IMAGE)
+	$(GO) run ./e2e/benchcmp -o bench-results-real.json -image $(ENVOY_IMAGE) -envoy real
+
+## soak: 300 saves through one reloader, on the real Envoy and the stand-in.
+soak: envoy
+	E2E_SOAK=1 $(GO) test -count=1 -timeout 30m -run TestSoak300Saves -v ./e2e/
 
 ## fuzz: fuzz the bootstrap loader, seeded with the corpus.
 fuzz:
@@ -90,4 +95,4 @@ generate:
 	$(GO) generate ./config/bootstrap/
 
 clean:
-	rm -rf bin build bench-results.json
+	rm -rf bin build bench-results.json bench-results-real.json

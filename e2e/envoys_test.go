@@ -153,3 +153,19 @@ func envoyCommand(t *testing.T, more ...string) []string {
 	}
 	return append(append(cmd, kindOf(t).extraArgs...), more...)
 }
+
+// onRealOnly runs body on the real Envoy alone; why says why the stand-in
+// cannot stand in.
+func onRealOnly(t *testing.T, why string, body func(t *testing.T)) {
+	t.Helper()
+	t.Run("real", func(t *testing.T) {
+		k := kindNamed("real")
+		switch {
+		case k == nil:
+			t.Skipf("skipping: real Envoy only (%s), and E2E_ENVOY leaves it out", why)
+		case k.problem != "":
+			t.Skipf("skipping: %s (set E2E_REQUIRED=1 to make this a failure)", k.problem)
+		}
+		body(t)
+	})
+}

@@ -104,7 +104,12 @@ func (b *bench) startContainer(initDelay time.Duration) error {
 		}
 		args := []string{"run", "-d", "--name", b.name, "--label", "envoy-reloader.bench=1", "--label", runLabel + "=" + runID,
 			"--restart", "always", "-p", fmt.Sprintf("127.0.0.1:%d:9901", port), "-v", b.dir + ":/etc/envoy", image,
-			"/usr/local/bin/envoy", "-c", "/etc/envoy/envoy.yaml", "--restart-epoch", "{{epoch}}", "--init-delay", initDelay.String()}
+			"/usr/local/bin/envoy", "-c", "/etc/envoy/envoy.yaml", "--restart-epoch", "{{epoch}}"}
+		if realEnvoy {
+			args = append(args, "--concurrency", "1") // its own start is the figure: no delay to model
+		} else {
+			args = append(args, "--init-delay", initDelay.String())
+		}
 		out, err := exec.Command("docker", args...).CombinedOutput()
 		if err == nil {
 			break

@@ -1,10 +1,16 @@
 package standin
 
 import (
+	"strings"
+
 	"github.com/cncf/xds/go/udpa/annotations"
+	xdstypev3 "github.com/cncf/xds/go/xds/type/v3"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // redact is MessageUtil::redact (source/common/protobuf/utility.cc), which
@@ -14,6 +20,10 @@ import (
 // stand-in has its own copy so that nothing of the product's decides what
 // it prints.
 func redact(m protoreflect.Message, all bool) {
+	if ts, ok := m.Interface().(*xdstypev3.TypedStruct); ok {
+		respell(ts, all)
+		return
+	}
 	if a, ok := m.Interface().(*anypb.Any); ok {
 		inner, err := a.UnmarshalNew()
 		if err != nil {
@@ -53,6 +63,34 @@ func redact(m protoreflect.Message, all bool) {
 		}
 		return true
 	})
+}
+
+// respell is redactTypedStruct (source/common/protobuf/utility.cc): a
+// TypedStruct of a known type is reified, redacted and turned back into a
+// Struct through JSON, which drops defaults, spells keys by their proto
+// names and int64s as strings. One of an unknown type stays as it is.
+func respell(ts *xdstypev3.TypedStruct, all bool) {
+	name := ts.GetTypeUrl()[strings.LastIndexByte(ts.GetTypeUrl(), '/')+1:]
+	mt, err := protoregistry.GlobalTypes.FindMessageByURL(name)
+	if err != nil {
+		return
+	}
+	b, err := protojson.Marshal(ts.GetValue())
+	if err != nil {
+		return
+	}
+	typed := mt.New().Interface()
+	if protojson.Unmarshal(b, typed) != nil {
+		return
+	}
+	redact(typed.ProtoReflect(), all)
+	if b, err = (protojson.MarshalOptions{UseProtoNames: true}).Marshal(typed); err != nil {
+		return
+	}
+	v := &structpb.Struct{}
+	if protojson.Unmarshal(b, v) == nil {
+		ts.Value = v
+	}
 }
 
 func redacted(fd protoreflect.FieldDescriptor, v protoreflect.Value) protoreflect.Value {
