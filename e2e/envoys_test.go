@@ -139,9 +139,6 @@ func kindOf(t *testing.T) *envoyKind {
 // imageOf is the image of the Envoy the test runs on.
 func imageOf(t *testing.T) string { return kindOf(t).image }
 
-// isReal says whether the test runs on the real Envoy.
-func isReal(t *testing.T) bool { return kindOf(t).name == "real" }
-
 // envoyCommand is the image's Envoy command with more arguments; a drain
 // time among them replaces the image's (Envoy refuses a flag given twice).
 func envoyCommand(t *testing.T, more ...string) []string {

@@ -117,6 +117,8 @@ func (c *Confirmer) Before(ctx context.Context) (*adminv3.ServerInfo, uint32, er
 // initializing"): a new epoch is still starting, or one died while
 // starting and left the mark in the shared memory (envoyproxy/envoy#33446),
 // which only envoy-hot-restarter clears.
+//
+//lint:ignore ST1005 Envoy is a proper noun
 var ErrHotRestartInitializing = errors.New("Envoy's hot restart is still initializing")
 
 // awaitInitialized waits, before a signal, for hot_restart_initializing to

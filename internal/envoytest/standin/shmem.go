@@ -67,6 +67,7 @@ func readShmFlags(path string) (uint64, error) {
 		return 0, fmt.Errorf("cannot open shared memory region %s check user permissions. Error: %v", path, err)
 	}
 	if len(b) != shmSize || binary.LittleEndian.Uint64(b[8:]) != shmVersion {
+		//lint:ignore ST1005 Envoy's own words
 		return 0, fmt.Errorf("Hot restart version mismatch")
 	}
 	return binary.LittleEndian.Uint64(b[shmFlagsOffset:]), nil
