@@ -68,6 +68,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -383,8 +384,12 @@ func listen(addr string, reusePort bool) (net.Listener, error) {
 	}
 	l, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("cannot bind '%s': Address already in use", addr)
+		// Envoy prints strerror: "Address already in use", "Cannot assign
+		// requested address".
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			text := errno.Error()
+			return nil, fmt.Errorf("cannot bind '%s': %s%s", addr, strings.ToUpper(text[:1]), text[1:])
 		}
 		return nil, fmt.Errorf("cannot bind '%s': %v", addr, err)
 	}
