@@ -81,7 +81,11 @@ func listenerOf(boot *bootstrapv3.Bootstrap, cluster string) *listenerv3.Listene
 		}
 		for _, le := range c.GetLoadAssignment().GetEndpoints() {
 			for _, e := range le.GetLbEndpoints() {
-				port := e.GetEndpoint().GetAddress().GetSocketAddress().GetPortValue()
+				sa := e.GetEndpoint().GetAddress().GetSocketAddress()
+				port := sa.GetPortValue()
+				if !ownAddress(sa.GetAddress()) {
+					continue // another host, reached through the network (endpointOf)
+				}
 				for _, l := range boot.GetStaticResources().GetListeners() {
 					if port != 0 && l.GetAddress().GetSocketAddress().GetPortValue() == port {
 						return l
@@ -194,4 +198,13 @@ func formatHeader(v string) string {
 		}
 		return "-"
 	})
+}
+
+// ownAddress says whether an endpoint's address is this Envoy's own.
+func ownAddress(addr string) bool {
+	switch addr {
+	case "127.0.0.1", "localhost", "::1", "0.0.0.0", "::":
+		return true
+	}
+	return false
 }
