@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"syscall"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -35,10 +36,21 @@ any file whose top-level keys are a bootstrap's.`,
 			}
 			ctx, stop := interruptContext(cmd.Context())
 			defer stop()
-			if err := lsp.Serve(ctx, os.Stdin, cmd.OutOrStdout(), os.Stdin, cfg); err != nil {
+			in := stdinPollable()
+			if err := lsp.Serve(ctx, in, cmd.OutOrStdout(), in, cfg); err != nil {
 				return &exitError{code: exitInvalid, err: err}
 			}
 			return nil
 		},
 	}
+}
+
+// stdinPollable is stdin in non-blocking mode, so that closing it ends a
+// read blocked on it when the client says exit (a blocking os.Stdin would
+// keep the read, and the server, waiting).
+func stdinPollable() *os.File {
+	if err := syscall.SetNonblock(0, true); err != nil {
+		return os.Stdin
+	}
+	return os.NewFile(0, "/dev/stdin")
 }

@@ -60,7 +60,10 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, closer io.Closer, c
 	}
 	s.stopAll()
 	_ = conn.Close()
-	<-conn.Done()
+	select {
+	case <-conn.Done():
+	case <-time.After(time.Second): // a reader that closing does not end
+	}
 	s.wg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
