@@ -2,8 +2,8 @@ package main
 
 import (
 	"os"
-	"syscall"
 	"path/filepath"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
