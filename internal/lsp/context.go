@@ -102,7 +102,7 @@ func enclosing(lines []string, line, col, dashCol int) []frame {
 			continue
 		}
 		isParent := y.hasColon && (y.value == "" || y.value == "|" || y.value == ">") &&
-			(y.keyCol < c || (inDash && y.keyCol == c && len(y.dashes) == 0))
+			(y.keyCol < c || (inDash && y.keyCol == c))
 		if inDash && len(y.dashes) > 0 && y.dashes[0] == c {
 			continue // a sibling entry of the same sequence
 		}
