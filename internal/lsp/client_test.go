@@ -61,6 +61,8 @@ type client struct {
 	wait  map[string]chan message
 	notes chan message
 	done  chan struct{}
+	// published are the versions of the publications diagnostics read.
+	published []int32
 }
 
 func newClient(t testing.TB, r io.Reader, w io.Writer) *client {
@@ -194,6 +196,7 @@ func (c *client) diagnostics(uri protocol.DocumentURI, version int32) []protocol
 			if p.Version == nil {
 				c.t.Fatalf("publication without a version")
 			}
+			c.published = append(c.published, *p.Version)
 			if *p.Version > version {
 				c.t.Fatalf("version %d published while waiting for %d", *p.Version, version)
 			}

@@ -167,6 +167,9 @@ func (s *server) validate(d *document) {
 	defer s.wg.Done()
 
 	res := bootstrap.Load(path, []byte(text), opts)
+	if afterLoad != nil {
+		afterLoad(version)
+	}
 	var diags []bootstrap.Diagnostic
 	for _, x := range res.Diagnostics {
 		if x.File == path {
@@ -192,6 +195,9 @@ func (s *server) validate(d *document) {
 		s.validate(d)
 	}
 }
+
+// afterLoad, when set by a test, runs after each validation's Load.
+var afterLoad func(version int32)
 
 // publish sends textDocument/publishDiagnostics; s.mu is held, which
 // orders the publications of one document as its versions.
