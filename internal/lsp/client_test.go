@@ -61,6 +61,7 @@ type client struct {
 	wait  map[string]chan message
 	notes chan message
 	done  chan struct{}
+	pid   int // the server's process, when it is the built binary
 	// published are the versions of the publications diagnostics read.
 	published []int32
 }
@@ -244,6 +245,7 @@ func startBinary(t testing.TB, dir string, args ...string) (*client, func()) {
 		t.Fatal(err)
 	}
 	c := newClient(t, out, in)
+	c.pid = cmd.Process.Pid
 	c.initialize()
 	stopped := false
 	stop := func() {

@@ -24,8 +24,8 @@ type document struct {
 	closed  bool
 
 	timer   *time.Timer
-	running bool // a validation is under way
-	rerun   bool // the timer fired during it: validate again when it ends
+	running int  // validations under way
+	rerun   bool // the timer fired while two were: validate again when one ends
 
 	clusters  []string               // cluster names of the last validation
 	published []bootstrap.Diagnostic // the last diagnostics published
@@ -142,6 +142,9 @@ func (s *server) stopAll() {
 	}
 }
 
+// maxValidations bounds the validations of one document at a time.
+const maxValidations = 2
+
 // validate checks the document's current text and publishes the result
 // unless the document changed meanwhile: a stale version is never
 // published.
@@ -151,12 +154,15 @@ func (s *server) validate(d *document) {
 		s.mu.Unlock()
 		return
 	}
-	if d.running {
+	// A validation of an older version is not waited for: its result will
+	// be dropped, and on two cores the newer one runs beside it. A third
+	// waits for one of them to end.
+	if d.running >= maxValidations {
 		d.rerun = true
 		s.mu.Unlock()
 		return
 	}
-	d.running = true
+	d.running++
 	text, version, path := d.text, d.version, d.path
 	opts, ok := s.cfg.Bootstraps[path]
 	if !ok {
@@ -179,7 +185,7 @@ func (s *server) validate(d *document) {
 	clusters := clusterNames(res.Bootstrap)
 
 	s.mu.Lock()
-	d.running = false
+	d.running--
 	if len(clusters) > 0 || res.Valid() {
 		d.clusters = clusters
 	}

@@ -52,6 +52,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, closer io.Closer, c
 	st := newStream(in, out, closer)
 	conn := jsonrpc2.NewConn(st)
 	s := &server{cfg: cfg, conn: conn, docs: map[protocol.DocumentURI]*document{}, exited: make(chan struct{})}
+	go loadDocs() // decompressed before the first hover needs it
 	conn.Go(ctx, s.handle)
 	select {
 	case <-conn.Done():
