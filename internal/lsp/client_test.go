@@ -64,6 +64,8 @@ type client struct {
 	pid   int // the server's process, when it is the built binary
 	// published are the versions of the publications diagnostics read.
 	published []int32
+	// seen counts the publications diagnostics read, by document.
+	seen map[protocol.DocumentURI]int
 }
 
 func newClient(t testing.TB, r io.Reader, w io.Writer) *client {
@@ -191,6 +193,10 @@ func (c *client) diagnostics(uri protocol.DocumentURI, version int32) []protocol
 			if err := json.Unmarshal(m.Params, &p); err != nil {
 				c.t.Fatal(err)
 			}
+			if c.seen == nil {
+				c.seen = map[protocol.DocumentURI]int{}
+			}
+			c.seen[p.URI]++
 			if p.URI != uri {
 				continue
 			}
