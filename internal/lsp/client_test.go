@@ -64,6 +64,9 @@ type client struct {
 	pid   int // the server's process, when it is the built binary
 	// published are the versions of the publications diagnostics read.
 	published []int32
+	// answer, when set, gives the result for a request from the server
+	// (null otherwise).
+	answer func(message) any
 	// seen counts the publications diagnostics read, by document.
 	seen map[protocol.DocumentURI]int
 }
@@ -99,6 +102,15 @@ func (c *client) read(r *bufio.Reader) {
 		if err := json.Unmarshal(body, &m); err != nil {
 			c.t.Errorf("server sent invalid JSON: %v: %s", err, body)
 			return
+		}
+		if m.Method != "" && m.ID != nil { // a request from the server
+			var result any
+			if c.answer != nil {
+				result = c.answer(m)
+			}
+			body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": m.ID, "result": result})
+			c.writeRaw(body)
+			continue
 		}
 		if m.Method != "" {
 			c.notes <- m
