@@ -13,7 +13,8 @@ import (
 // complete offers, at p: the fields of the message at the cursor (inside
 // a typed_config, of its @type), or for a key's value its enum values,
 // @type URLs (the field's extension category first), filter names or the
-// document's cluster names.
+// document's cluster names. Inside a flow mapping ({...}) on the cursor's
+// line, its keys lead on from the line's.
 func complete(d *snapshot, p protocol.Position) *protocol.CompletionList {
 	lines := strings.Split(d.text, "\n")
 	if int(p.Line) >= len(lines) {
@@ -26,14 +27,24 @@ func complete(d *snapshot, p protocol.Position) *protocol.CompletionList {
 	if len(y.dashes) > 0 {
 		dash = y.dashes[len(y.dashes)-1]
 	}
-	sc, ok := resolve(lines, enclosing(lines, int(p.Line), y.keyCol, dash))
+	frames := enclosing(lines, int(p.Line), y.keyCol, dash)
+	keys, present, valueKey, _, inFlow := flowAt(pre[min(y.keyCol, len(pre)):])
+	for _, k := range keys {
+		frames = append(frames, frame{key: k, line: int(p.Line), col: y.keyCol})
+	}
+	sc, ok := resolve(lines, frames)
 	if !ok {
 		return nil
 	}
 	var items []protocol.CompletionItem
-	if y.hasColon {
+	switch {
+	case inFlow && valueKey != "":
+		items = values(sc, valueKey, d.clusters)
+	case inFlow:
+		items = fieldItems(sc, present)
+	case y.hasColon:
 		items = values(sc, y.key, d.clusters)
-	} else {
+	default:
 		items = fieldItems(sc, siblingKeys(lines, int(p.Line), y.keyCol))
 	}
 	if items == nil {
