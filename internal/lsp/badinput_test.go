@@ -38,6 +38,9 @@ func TestBadInput(t *testing.T) {
 	parseError("JSON that is not JSON-RPC", []byte(`[1,2,3]`))
 	parseError("a message past the limit", []byte(`{"jsonrpc":"2.0","method":"x","params":"`+strings.Repeat("a", maxMessage)+`"}`))
 
+	if m := c.call("initialize", map[string]any{"capabilities": map[string]any{}}); m.Error == nil || m.Error.Code != -32600 {
+		t.Errorf("a second initialize: %+v", m)
+	}
 	if m := c.call("workspace/symbol", map[string]any{"query": "x"}); m.Error == nil || m.Error.Code != -32601 {
 		t.Errorf("unknown method: %+v", m)
 	}

@@ -104,6 +104,8 @@ func (s *server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc
 		}
 		s.mu.Unlock()
 		return nil
+	case m == "initialize" && initialized:
+		return reply(ctx, nil, jsonrpc2.NewError(jsonrpc2.InvalidRequest, "initialize was already called"))
 	case m == "initialize":
 		var p protocol.InitializeParams
 		if err := decode(req, &p); err != nil {
