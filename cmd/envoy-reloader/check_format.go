@@ -12,17 +12,24 @@ import (
 
 	"github.com/envoy-reloader/envoy-reloader/config"
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+	"github.com/envoy-reloader/envoy-reloader/internal/report"
 )
 
 // check's formats for CI: SARIF 2.1.0 for code-scanning uploads, and
 // GitHub Actions workflow commands (annotations on the pull request).
 
-// ciFormat says whether check's --format is one of this file's.
-func ciFormat(format string) bool { return format == "sarif" || format == "github" }
+// ciFormat says whether check's --format is for checkCI: one of this
+// file's, or one no printer knows (which checkCI refuses, naming all four).
+func ciFormat(format string) bool {
+	return format != "" && format != string(report.Text) && format != string(report.JSON)
+}
 
 // checkCI is check for --format sarif|github: the same files and
 // options, every diagnostic in that format, the same exit status.
 func checkCI(cmd *cobra.Command, format string, s config.Settings, args []string) error {
+	if format != "sarif" && format != "github" {
+		return usageErr(fmt.Errorf("--format: unknown format %q: use text, json, sarif or github", format))
+	}
 	files, opts := checkTargets(s, args)
 	var all []bootstrap.Diagnostic
 	invalid := false

@@ -32,6 +32,9 @@ func TestCheckFormatGitHub(t *testing.T) {
 	if out != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
+	if code, _, errOut := runCLI(t, t.TempDir(), "check", "--format", "xml", "x.yaml"); code != exitUsage || !strings.Contains(errOut, "use text, json, sarif or github") {
+		t.Errorf("--format xml: %d %q", code, errOut)
+	}
 	if got := ghData("50%\nnext"); got != "50%25%0Anext" {
 		t.Errorf("ghData: %q", got)
 	}
