@@ -27,9 +27,8 @@ type document struct {
 	running int  // validations under way
 	rerun   bool // the timer fired while two were: validate again when one ends
 
-	clusters  []string               // cluster names of the last validation
-	published []bootstrap.Diagnostic // the last diagnostics published
-	lspDiags  []protocol.Diagnostic  // the same, as published
+	clusters []string              // cluster names of the last validation
+	lspDiags []protocol.Diagnostic // the last diagnostics published
 }
 
 // snapshot is a document's state for one request.
@@ -190,7 +189,6 @@ func (s *server) validate(d *document) {
 		d.clusters = clusters
 	}
 	if d.version == version && !d.closed && !s.stopped {
-		d.published = diags
 		d.lspDiags = toLSP(text, diags)
 		s.publish(d.uri, &version, d.lspDiags)
 	}
