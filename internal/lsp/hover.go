@@ -79,6 +79,9 @@ func hover(d *snapshot, p protocol.Position) *protocol.Hover {
 	if c == nil || !c.ok {
 		return nil
 	}
+	if fd := flowField(c, p); fd != nil {
+		return markdownHover(fieldDoc(fd))
+	}
 	if c.y.key == "@type" {
 		md := lookupType(c.y.value)
 		if md == nil {
@@ -91,6 +94,43 @@ func hover(d *snapshot, p protocol.Position) *protocol.Hover {
 		return nil
 	}
 	return markdownHover(fieldDoc(fd))
+}
+
+// flowField is the field under the cursor inside a flow mapping on its
+// line ({address: a, port_value: 1}): the key there, or the key of the
+// value there.
+func flowField(c *cursor, p protocol.Position) protoreflect.FieldDescriptor {
+	l := strings.TrimRight(c.lines[c.line], "\r")
+	b := byteOfRuneCol(l, runeColOf(l, p.Character))
+	start := b
+	for start > c.y.keyCol && !strings.ContainsRune(" {[,", rune(l[start-1])) {
+		start--
+	}
+	end := tokenEnd(l, start)
+	if b > end || start <= c.y.keyCol {
+		return nil
+	}
+	keys, _, valueKey, partial, ok := flowAt(l[c.y.keyCol:end])
+	if !ok {
+		return nil
+	}
+	dash := -1
+	if len(c.y.dashes) > 0 {
+		dash = c.y.dashes[len(c.y.dashes)-1]
+	}
+	frames := enclosing(c.lines, c.line, c.y.keyCol, dash)
+	for _, k := range keys {
+		frames = append(frames, frame{key: k, line: c.line, col: c.y.keyCol})
+	}
+	sc, ok := resolve(c.lines, frames)
+	if !ok {
+		return nil
+	}
+	name := partial
+	if valueKey != "" {
+		name = valueKey
+	}
+	return field(sc.msg, name)
 }
 
 func markdownHover(s string) *protocol.Hover {

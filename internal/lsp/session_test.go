@@ -213,6 +213,8 @@ func sessionNavigation(t *testing.T, c *client, u protocol.DocumentURI) {
 		{12, 20, "HttpConnectionManager"},                        // the @type's message
 		{31, 5, "STRICT_DNS"},                                    // an enum field lists its values
 		{2, 6, "envoyproxy.io/docs/envoy/v1.40.0/api-v3/config"}, // a link to that version's docs
+		{39, 62, "**port_value** `uint32`"},                      // a key inside a flow mapping
+		{39, 45, "**address** `string`"},                         // a value inside a flow mapping
 	}
 	for _, h := range hovers {
 		var hv protocol.Hover
