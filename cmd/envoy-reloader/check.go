@@ -23,6 +23,9 @@ FILE:LINE:COL: error|warning: message. Exit status: 0 when all are valid
 			if err != nil {
 				return err
 			}
+			if ciFormat(format) {
+				return checkCI(cmd, format, s, args)
+			}
 			p, err := g.printer(cmd, format)
 			if err != nil {
 				return err
@@ -47,7 +50,7 @@ FILE:LINE:COL: error|warning: message. Exit status: 0 when all are valid
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "", "output format: text or json (default: --log-format)")
+	cmd.Flags().StringVar(&format, "format", "", "output format: text, json, sarif or github (default: --log-format)")
 	cmd.Flags().Bool("strict", false, "treat typed_config types unknown to go-control-plane as errors")
 	cmd.Flags().Bool("deny-deprecated", false, "treat deprecated fields and enum values as errors")
 	return cmd

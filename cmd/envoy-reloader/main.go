@@ -104,6 +104,7 @@ validates every change, hot-restarts Envoy and confirms the new config is live.`
 	pf.StringVar(&g.logFormat, "log-format", "text", "output format: text or json")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "log every file event and what was decided about it")
 	root.AddCommand(newCheckCmd(g), newVersionCmd(), newRestartCmd(g), newStatusCmd(g), newInitCmd())
+	root.AddCommand(newLSPCmd(g))
 	watch := newWatchCmd(g)
 	root.AddCommand(watch)
 	// watch is the default command: `envoy-reloader` alone runs it.

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+	"github.com/envoy-reloader/envoy-reloader/internal/lsp"
+)
+
+func newLSPCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "lsp",
+		Short: "Run the language server for Envoy bootstraps on stdin/stdout",
+		Long: `lsp speaks the Language Server Protocol on stdin and stdout: check's diagnostics
+while typing (reloader.yaml's validate.* honoured), completion, hover docs,
+go-to-cluster and did-you-mean fixes. It claims reloader.yaml's bootstraps and
+any file whose top-level keys are a bootstrap's.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := loadSettings(g, cmd, nil)
+			if err != nil {
+				return err
+			}
+			cfg := lsp.Config{Bootstraps: map[string]bootstrap.Options{}, Default: validateOptions(s), Version: version}
+			for _, e := range s.Envoys() {
+				if p := e.Settings.BootstrapPath(); p != "" {
+					if abs, err := filepath.Abs(p); err == nil {
+						p = abs
+					}
+					cfg.Bootstraps[p] = validateOptions(e.Settings)
+				}
+			}
+			ctx, stop := interruptContext(cmd.Context())
+			defer stop()
+			in := stdinPollable()
+			if err := lsp.Serve(ctx, in, cmd.OutOrStdout(), in, cfg); err != nil {
+				return &exitError{code: exitInvalid, err: err}
+			}
+			return nil
+		},
+	}
+}
+
+// stdinPollable is stdin in non-blocking mode, so that closing it ends a
+// read blocked on it when the client says exit (a blocking os.Stdin would
+// keep the read, and the server, waiting).
+func stdinPollable() *os.File {
+	if err := syscall.SetNonblock(0, true); err != nil {
+		return os.Stdin
+	}
+	return os.NewFile(0, "/dev/stdin")
+}
