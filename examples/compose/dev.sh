@@ -3,7 +3,9 @@
 # in the foreground (Ctrl-C stops the reloader; `make dev-down` the stack).
 # Installs and starts Docker where it can (root, Debian), and falls back to
 # the stand-in Envoy image when the Envoy image cannot be pulled (offline).
-# `dev.sh down` stops the stack (`make dev-down`).
+# `dev.sh down` stops the stack (`make dev-down`); `dev.sh build` is make
+# dev's first step, the build. Each step says what it does, about how long
+# the long ones take, and how long they took.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
