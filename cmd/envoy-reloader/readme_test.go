@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/envoy-reloader/envoy-reloader/config"
 	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
 )
@@ -22,7 +24,11 @@ import (
 //	<!-- runnable -->                 is run: a transcript when its lines
 //	                                  start with "$ " (each command, then its
 //	                                  exact output), else one command a line;
-//	<!-- runnable: reloader.yaml -->  must load as a reloader.yaml.
+//	<!-- runnable: reloader.yaml -->  must load as a reloader.yaml;
+//	<!-- runnable: compose -->        is a Compose service that runs Envoy as
+//	                                  the example stack does (entrypoint and
+//	                                  command), its config mounted as a
+//	                                  directory.
 //
 // Commands run in a directory holding git's copy of the files the quick
 // start invites editing (reloader.yaml, examples/compose), never the working
@@ -226,6 +232,9 @@ func TestReadmeRunnableBlocks(t *testing.T) {
 					t.Errorf("README.md:%d: the reloader.yaml does not load: %v", b.line, err)
 				}
 				return
+			case "compose":
+				checkComposeSnippet(t, b)
+				return
 			case "":
 			default:
 				t.Fatalf("README.md:%d: unknown runnable kind %q", b.line, b.kind)
@@ -308,5 +317,41 @@ func TestReadmeLinksExist(t *testing.T) {
 				t.Errorf("%s links to %s, which does not exist", filepath.Base(f), m[1])
 			}
 		}
+	}
+}
+
+type composeFile struct {
+	Services map[string]struct {
+		Entrypoint []string `yaml:"entrypoint"`
+		Command    []string `yaml:"command"`
+		Volumes    []string `yaml:"volumes"`
+	} `yaml:"services"`
+}
+
+// checkComposeSnippet: the README's Compose service starts Envoy exactly as
+// the example stack's envoy service does (git's copy), and mounts a
+// directory, never the bootstrap file alone, at /etc/envoy.
+func checkComposeSnippet(t *testing.T, b readmeBlock) {
+	t.Helper()
+	var snippet, example composeFile
+	if err := yaml.Unmarshal([]byte(strings.Join(b.body, "\n")), &snippet); err != nil {
+		t.Fatalf("README.md:%d: %v", b.line, err)
+	}
+	if err := yaml.Unmarshal(envoytest.Pristine(t, "examples/compose/docker-compose.yaml"), &example); err != nil {
+		t.Fatal(err)
+	}
+	got, want := snippet.Services["envoy"], example.Services["envoy"]
+	if strings.Join(got.Entrypoint, " ") != strings.Join(want.Entrypoint, " ") || strings.Join(got.Command, " ") != strings.Join(want.Command, " ") {
+		t.Errorf("README.md:%d: the envoy service runs\n%q %q\nthe example stack\n%q %q", b.line, got.Entrypoint, got.Command, want.Entrypoint, want.Command)
+	}
+	mounted := false
+	for _, v := range got.Volumes {
+		parts := strings.Split(v, ":")
+		if len(parts) >= 2 && parts[1] == "/etc/envoy" {
+			mounted = !strings.HasSuffix(parts[0], ".yaml")
+		}
+	}
+	if !mounted {
+		t.Errorf("README.md:%d: no directory is mounted at /etc/envoy: %q", b.line, got.Volumes)
 	}
 }
