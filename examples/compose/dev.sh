@@ -67,7 +67,7 @@ find_compose() {
 if [ "${1:-}" = build ]; then
   # `make dev`'s first step, so that its first minutes are not silent.
   stage "building bin/envoy-reloader and bin/envoy-hot-restarter" \
-    "the first build compiles go-control-plane's packages: about 2½ minutes on 2 cores; later builds take seconds"
+    "the first build compiles go-control-plane's packages: about 2½ minutes on 2 idle cores, more on a busy machine; later builds take seconds"
   make -s -C "$root" build
   done_in
   exit 0
@@ -155,8 +155,17 @@ say "watching (Ctrl-C stops the reloader; the stack keeps running)"
 # process group with it, would die of the SIGINT too and report an error
 # (exit 130). With job control, the reloader runs in a process group of its
 # own that holds the terminal, so only it gets the SIGINT; it exits 0, and
-# so do this script and make.
-if [ -t 0 ]; then set -m; fi
+# so do this script and make. Bash hands the terminal over through its fd 2,
+# which may be a pipe (make dev 2>&1 | tee log): then the reloader would get
+# a group of its own but not the terminal, and Ctrl-C would stop make and
+# leave the reloader running. So fd 2 is the terminal while the reloader
+# starts, and the reloader writes to the original stderr.
 status=0
-"$root/bin/envoy-reloader" watch || status=$?
+if [ -t 0 ] && { true >/dev/tty; } 2>/dev/null; then
+  exec 3>&2 2>/dev/tty
+  set -m
+  "$root/bin/envoy-reloader" watch 2>&3 3>&- || status=$?
+else
+  exec "$root/bin/envoy-reloader" watch
+fi
 exit "$status"
