@@ -151,21 +151,5 @@ echo "  try   curl -s localhost:10000/  and  curl -s localhost:10000/service  an
 echo
 cd "$root"
 say "watching (Ctrl-C stops the reloader; the stack keeps running)"
-# Ctrl-C must stop the reloader alone: make, in the terminal's foreground
-# process group with it, would die of the SIGINT too and report an error
-# (exit 130). With job control, the reloader runs in a process group of its
-# own that holds the terminal, so only it gets the SIGINT; it exits 0, and
-# so do this script and make. Bash hands the terminal over through its fd 2,
-# which may be a pipe (make dev 2>&1 | tee log): then the reloader would get
-# a group of its own but not the terminal, and Ctrl-C would stop make and
-# leave the reloader running. So fd 2 is the terminal while the reloader
-# starts, and the reloader writes to the original stderr.
-status=0
-if [ -t 0 ] && { true >/dev/tty; } 2>/dev/null; then
-  exec 3>&2 2>/dev/tty
-  set -m
-  "$root/bin/envoy-reloader" watch 2>&3 3>&- || status=$?
-else
-  exec "$root/bin/envoy-reloader" watch
-fi
-exit "$status"
+# Ctrl-C stops the reloader alone, and make exits 0 (see foreground.sh).
+exec bash "$here/foreground.sh" "$root/bin/envoy-reloader" watch
