@@ -18,7 +18,8 @@ import (
 	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
 )
 
-// The README's runnable blocks, so that it cannot drift from the code. A
+// The runnable blocks of the README and of docs/*.md, so that they cannot
+// drift from the code. A
 // fenced block right after a line
 //
 //	<!-- runnable -->                 is run: a transcript when its lines
@@ -39,13 +40,15 @@ import (
 // of "…" alone for any lines.
 
 type readmeBlock struct {
-	line int    // the fence's line in the README
+	file string // README.md or docs/….md
+	line int    // the fence's line in it
 	kind string // "" (commands) or "reloader.yaml"
 	body []string
 }
 
-func readmeBlocks(t *testing.T, file string) []readmeBlock {
+func readmeBlocks(t *testing.T, root, name string) []readmeBlock {
 	t.Helper()
+	file := filepath.Join(root, name)
 	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +69,7 @@ func readmeBlocks(t *testing.T, file string) []readmeBlock {
 		case cur != nil:
 			cur.body = append(cur.body, line)
 		case armed && strings.HasPrefix(line, "```"):
-			cur, armed = &readmeBlock{line: n, kind: pending}, false
+			cur, armed = &readmeBlock{file: name, line: n, kind: pending}, false
 		case armed:
 			t.Fatalf("%s:%d: a runnable marker must be followed by a fenced block", file, n)
 		default:
@@ -107,7 +110,7 @@ func readmeSteps(t *testing.T, b readmeBlock) []readmeStep {
 			if strings.HasPrefix(l, "$ ") {
 				steps = append(steps, readmeStep{line: n, command: l[2:], output: []string{}})
 			} else if len(steps) == 0 {
-				t.Fatalf("README.md:%d: output before the first command", n)
+				t.Fatalf("%s:%d: output before the first command", b.file, n)
 			} else {
 				steps[len(steps)-1].output = append(steps[len(steps)-1].output, l)
 			}
@@ -217,10 +220,14 @@ func TestReadmeRunnableBlocks(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("no make: the README's make commands cannot be checked")
 	}
-	blocks := readmeBlocks(t, filepath.Join(root, "README.md"))
+	blocks := readmeBlocks(t, root, "README.md")
+	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	for _, d := range docs {
+		blocks = append(blocks, readmeBlocks(t, root, filepath.Join("docs", filepath.Base(d)))...)
+	}
 	var made []string
 	for _, b := range blocks {
-		t.Run(fmt.Sprintf("line %d", b.line), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s:%d", b.file, b.line), func(t *testing.T) {
 			switch b.kind {
 			case "reloader.yaml":
 				dir := t.TempDir()
@@ -229,7 +236,7 @@ func TestReadmeRunnableBlocks(t *testing.T) {
 					t.Fatal(err)
 				}
 				if _, err := config.Load(config.Options{File: file}); err != nil {
-					t.Errorf("README.md:%d: the reloader.yaml does not load: %v", b.line, err)
+					t.Errorf("%s:%d: the reloader.yaml does not load: %v", b.file, b.line, err)
 				}
 				return
 			case "compose":
@@ -237,7 +244,7 @@ func TestReadmeRunnableBlocks(t *testing.T) {
 				return
 			case "":
 			default:
-				t.Fatalf("README.md:%d: unknown runnable kind %q", b.line, b.kind)
+				t.Fatalf("%s:%d: unknown runnable kind %q", b.file, b.line, b.kind)
 			}
 			// One directory for the whole block: a step may use what an
 			// earlier one wrote.
@@ -248,11 +255,11 @@ func TestReadmeRunnableBlocks(t *testing.T) {
 				}
 				code, out := runReadmeStep(t, root, dir, s)
 				if code != s.exit {
-					t.Errorf("README.md:%d: %s: exit %d, want %d\n%s", s.line, s.command, code, s.exit, out)
+					t.Errorf("%s:%d: %s: exit %d, want %d\n%s", b.file, s.line, s.command, code, s.exit, out)
 					continue
 				}
 				if s.output != nil && !outputPattern(s.output).MatchString(out) {
-					t.Errorf("README.md:%d: %s prints\n%s\nthe README shows\n%s", s.line, s.command, out, strings.Join(s.output, "\n"))
+					t.Errorf("%s:%d: %s prints\n%s\nthe page shows\n%s", b.file, s.line, s.command, out, strings.Join(s.output, "\n"))
 				}
 			}
 		})
@@ -335,14 +342,14 @@ func checkComposeSnippet(t *testing.T, b readmeBlock) {
 	t.Helper()
 	var snippet, example composeFile
 	if err := yaml.Unmarshal([]byte(strings.Join(b.body, "\n")), &snippet); err != nil {
-		t.Fatalf("README.md:%d: %v", b.line, err)
+		t.Fatalf("%s:%d: %v", b.file, b.line, err)
 	}
 	if err := yaml.Unmarshal(envoytest.Pristine(t, "examples/compose/docker-compose.yaml"), &example); err != nil {
 		t.Fatal(err)
 	}
 	got, want := snippet.Services["envoy"], example.Services["envoy"]
 	if strings.Join(got.Entrypoint, " ") != strings.Join(want.Entrypoint, " ") || strings.Join(got.Command, " ") != strings.Join(want.Command, " ") {
-		t.Errorf("README.md:%d: the envoy service runs\n%q %q\nthe example stack\n%q %q", b.line, got.Entrypoint, got.Command, want.Entrypoint, want.Command)
+		t.Errorf("%s:%d: the envoy service runs\n%q %q\nthe example stack\n%q %q", b.file, b.line, got.Entrypoint, got.Command, want.Entrypoint, want.Command)
 	}
 	mounted := false
 	for _, v := range got.Volumes {
@@ -352,6 +359,6 @@ func checkComposeSnippet(t *testing.T, b readmeBlock) {
 		}
 	}
 	if !mounted {
-		t.Errorf("README.md:%d: no directory is mounted at /etc/envoy: %q", b.line, got.Volumes)
+		t.Errorf("%s:%d: no directory is mounted at /etc/envoy: %q", b.file, b.line, got.Volumes)
 	}
 }
