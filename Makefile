@@ -23,12 +23,19 @@ build:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/envoy-hot-restarter ./cmd/envoy-hot-restarter
 
 ## dev: build, start the example stack (examples/compose: two Envoys) and watch their bootstraps.
-dev: build
-	bash examples/compose/dev.sh
+## The script says what it does at each step; Ctrl-C stops the reloader (exit 0), not the stack.
+dev:
+	@bash examples/compose/dev.sh build
+	@bash examples/compose/dev.sh
 
 ## dev-down: stop the example stack.
 dev-down:
-	bash examples/compose/dev.sh down
+	@bash examples/compose/dev.sh down
+
+## reload: one validate → hot restart → confirm of the example stack's Envoys (envoy-reloader restart).
+.PHONY: reload
+reload: build
+	./bin/envoy-reloader restart
 
 ## image-standin: the stand-in Envoy image (tests, offline `make dev`), FROM scratch.
 ## Its build context is a directory of its own, so that builds running side by

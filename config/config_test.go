@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
+
+	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
 )
 
 func writeConfig(t *testing.T, content string) string {
@@ -25,8 +27,10 @@ func writeConfig(t *testing.T, content string) string {
 
 // TestShippedConfigDocumentsEveryDefault keeps the commented reloader.yaml at
 // the repository root in step with the code: every key, with its default.
+// It reads the file as committed: `make dev` uses it, and a user may edit it.
 func TestShippedConfigDocumentsEveryDefault(t *testing.T) {
-	data, err := os.ReadFile("../reloader.yaml")
+	shipped := filepath.Join(envoytest.PristineTree(t, "reloader.yaml"), "reloader.yaml")
+	data, err := os.ReadFile(shipped)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +53,7 @@ func TestShippedConfigDocumentsEveryDefault(t *testing.T) {
 	// of `make dev`: envoys: lists them, the top level holds the defaults.
 	walk("", doc)
 	delete(flat, envoysKey)
-	s, err := Load(Options{File: "../reloader.yaml"})
+	s, err := Load(Options{File: shipped})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,8 +212,10 @@ func TestBadEnvironmentValueIsOneClearLine(t *testing.T) {
 }
 
 // TestExampleConfigMatchesRoot: examples/compose/reloader.yaml and the root
-// reloader.yaml describe the same two Envoys of the example stack.
+// reloader.yaml describe the same two Envoys of the example stack (both as
+// committed).
 func TestExampleConfigMatchesRoot(t *testing.T) {
+	tree := envoytest.PristineTree(t, "reloader.yaml", "examples/compose/reloader.yaml")
 	describe := func(file string) []string {
 		s, err := Load(Options{File: file})
 		if err != nil {
@@ -225,7 +231,7 @@ func TestExampleConfigMatchesRoot(t *testing.T) {
 		}
 		return out
 	}
-	root, example := describe("../reloader.yaml"), describe("../examples/compose/reloader.yaml")
+	root, example := describe(filepath.Join(tree, "reloader.yaml")), describe(filepath.Join(tree, "examples/compose/reloader.yaml"))
 	if len(root) != 2 || !reflect.DeepEqual(root, example) {
 		t.Errorf("the root reloader.yaml describes\n%s\nexamples/compose/reloader.yaml\n%s", strings.Join(root, "\n"), strings.Join(example, "\n"))
 	}

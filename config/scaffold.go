@@ -51,12 +51,12 @@ func Scaffold(dir string, found []Discovered) ([]byte, error) {
 	doc := &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}
 	if len(found) == 1 {
 		doc.HeadComment = fmt.Sprintf("envoy-reloader settings written by `envoy-reloader init` for %s.\n"+
-			"Every key not set here keeps its default; the README lists them all.", found[0].Description)
+			"Every key not set here keeps its default; envoy-reloader's docs/configuration.md lists them all.", found[0].Description)
 		scaffoldEnvoy(root, dir, found[0], found[0].ComposeService != "", found[0].AdminURL, "\n")
 	} else {
 		names := uniqueNames(found)
 		doc.HeadComment = fmt.Sprintf("envoy-reloader settings written by `envoy-reloader init` for %d Envoy containers: %s.\n"+
-			"Every key not set here keeps its default; the README lists them all.\n"+
+			"Every key not set here keeps its default; envoy-reloader's docs/configuration.md lists them all.\n"+
 			"Each entry of envoys: is one Envoy. A key set at the top level (beside envoys:)\n"+
 			"applies to every entry that does not set it; watch.*, notify and notify_success\n"+
 			"are set at the top level only.", len(found), strings.Join(names, ", "))

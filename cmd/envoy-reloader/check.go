@@ -8,6 +8,7 @@ import (
 
 	"github.com/envoy-reloader/envoy-reloader/config"
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+	"github.com/envoy-reloader/envoy-reloader/internal/report"
 )
 
 func newCheckCmd(g *globalFlags) *cobra.Command {
@@ -31,7 +32,7 @@ FILE:LINE:COL: error|warning: message. Exit status: 0 when all are valid
 				return err
 			}
 			files, opts := checkTargets(s, args)
-			var errs, warns int
+			var checked []report.Checked
 			invalid := false
 			for i, f := range files {
 				res, err := bootstrap.LoadFile(f, opts[i])
@@ -40,10 +41,10 @@ FILE:LINE:COL: error|warning: message. Exit status: 0 when all are valid
 				}
 				p.Diagnostics(res.Diagnostics, "")
 				e, w := bootstrap.Count(res.Diagnostics)
-				errs, warns = errs+e, warns+w
+				checked = append(checked, report.Checked{File: f, Errors: e, Warnings: w})
 				invalid = invalid || !res.Valid()
 			}
-			p.Summary(len(files), errs, warns)
+			p.Summary(checked)
 			if invalid {
 				return &exitError{code: exitInvalid, err: errSilent}
 			}

@@ -103,6 +103,11 @@ validates every change, hot-restarts Envoy and confirms the new config is live.`
 	pf.StringVar(&g.configFile, "config", "", "reloader config file (default ./"+config.DefaultFile+" when present)")
 	pf.StringVar(&g.logFormat, "log-format", "text", "output format: text or json")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "log every file event and what was decided about it")
+	// --version prints what the version command prints.
+	root.Version = versionString()
+	root.Flags().Bool("version", false, "print the version, as the version command does")
+	root.SetVersionTemplate("envoy-reloader {{.Version}}\n")
+	root.SetUsageTemplate(usageTemplate(root.UsageTemplate()))
 	root.AddCommand(newCheckCmd(g), newVersionCmd(), newRestartCmd(g), newStatusCmd(g), newInitCmd())
 	root.AddCommand(newLSPCmd(g))
 	watch := newWatchCmd(g)

@@ -82,13 +82,17 @@ func TestSeveralEnvoysCheckEveryBootstrap(t *testing.T) {
 		want       []string
 		unwanted   []string
 	}{
+		// The summary names each file with its own counts.
 		{"both valid", map[string]string{"front": valid, "back": valid}, 0,
-			[]string{"checked 2 files: 0 errors"}, []string{"error:"}},
+			[]string{"checked 2 files: 0 errors, 0 warnings\n  " + filepath.Join("front", "envoy.yaml") + ": 0 errors, 0 warnings\n  " +
+				filepath.Join("back", "envoy.yaml") + ": 0 errors, 0 warnings\n"}, []string{"error:"}},
 		{"one invalid", map[string]string{"front": valid, "back": invalid}, 1,
-			[]string{filepath.Join("back", "envoy.yaml") + `:28:5: error: unknown field "connect_timout"`, "checked 2 files: 1 error"},
-			[]string{filepath.Join("front", "envoy.yaml") + ":"}},
+			[]string{filepath.Join("back", "envoy.yaml") + `:28:5: error: unknown field "connect_timout"`, "checked 2 files: 1 error, 0 warnings\n",
+				"  " + filepath.Join("front", "envoy.yaml") + ": 0 errors", "  " + filepath.Join("back", "envoy.yaml") + ": 1 error, 0 warnings"},
+			[]string{filepath.Join("front", "envoy.yaml") + ":28"}},
 		{"both invalid", map[string]string{"front": invalid, "back": invalid}, 1,
-			[]string{filepath.Join("front", "envoy.yaml") + ":28:5: error:", filepath.Join("back", "envoy.yaml") + ":28:5: error:", "checked 2 files: 2 errors"}, nil},
+			[]string{filepath.Join("front", "envoy.yaml") + ":28:5: error:", filepath.Join("back", "envoy.yaml") + ":28:5: error:", "checked 2 files: 2 errors",
+				"  " + filepath.Join("front", "envoy.yaml") + ": 1 error", "  " + filepath.Join("back", "envoy.yaml") + ": 1 error"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

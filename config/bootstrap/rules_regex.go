@@ -17,7 +17,7 @@ import (
 // regex_rewrite, CORS origins, RBAC, matchers. Envoy refuses a pattern RE2
 // cannot compile with "Invalid regex '<pattern>': <RE2's reason>"; the reason
 // here is Go's regexp/syntax parser's, which accepts RE2's syntax (see the
-// README for the few differences).
+// docs/check.md for the few differences).
 func (d *decoder) checkRegex(entry *decodedMessage, msg proto.Message) {
 	var re string
 	switch m := msg.(type) {

@@ -3,14 +3,24 @@
 # in the foreground (Ctrl-C stops the reloader; `make dev-down` the stack).
 # Installs and starts Docker where it can (root, Debian), and falls back to
 # the stand-in Envoy image when the Envoy image cannot be pulled (offline).
-# `dev.sh down` stops the stack (`make dev-down`).
+# `dev.sh down` stops the stack (`make dev-down`); `dev.sh build` is make
+# dev's first step, the build. Each step says what it does, about how long
+# the long ones take, and how long they took.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 export ENVOY_IMAGE="${ENVOY_IMAGE:-envoyproxy/envoy:v1.40-latest}"
 project=envoy-reloader-example
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+# Bold only on a terminal, and never with NO_COLOR set (https://no-color.org).
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
+say() { printf '%s==> %s%s\n' "$bold" "$*" "$plain"; }
+
+# stage says what the next long step does and about how long it takes; done
+# says how long it took.
+started=0
+stage() { say "$1"; [ -z "${2:-}" ] || echo "    ($2)"; started=$SECONDS; }
+done_in() { echo "    done in $((SECONDS - started)) s"; }
 
 as_root() {
   if [ "$(id -u)" -ne 0 ]; then
@@ -54,6 +64,15 @@ find_compose() {
   fi
 }
 
+if [ "${1:-}" = build ]; then
+  # `make dev`'s first step, so that its first minutes are not silent.
+  stage "building bin/envoy-reloader and bin/envoy-hot-restarter" \
+    "the first build compiles go-control-plane's packages: about 2½ minutes on 2 idle cores, more on a busy machine; later builds take seconds"
+  make -s -C "$root" build
+  done_in
+  exit 0
+fi
+
 if [ "${1:-}" = down ]; then
   # Stopping installs and starts nothing: without a daemon there is no stack.
   if ! docker info >/dev/null 2>&1; then
@@ -68,42 +87,51 @@ fi
 
 if ! command -v dockerd >/dev/null 2>&1 && ! docker info >/dev/null 2>&1; then
   as_root "Docker is not installed" "apt-get install docker.io"
-  say "installing Docker from Debian's packages"
+  stage "installing Docker from Debian's packages (apt-get install docker.io)" "about a minute"
   apt_install docker.io
+  done_in
 fi
 if ! docker info >/dev/null 2>&1; then
   as_root "no Docker daemon answers" "start dockerd"
-  say "starting dockerd (log: /tmp/envoy-reloader-dockerd.log)"
+  stage "starting dockerd (log: /tmp/envoy-reloader-dockerd.log)" "a few seconds"
   # In a session of its own: Ctrl-C reaches every process of the terminal's
   # foreground group, and it must stop only the reloader, not the daemon
   # (and with it the stack) that outlives `make dev`.
   setsid dockerd </dev/null >/tmp/envoy-reloader-dockerd.log 2>&1 &
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
   docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /tmp/envoy-reloader-dockerd.log" >&2; exit 1; }
+  done_in
 fi
 
 if ! find_compose; then
   as_root "neither 'docker compose' nor 'docker-compose' is installed" "apt-get install docker-compose"
-  say "installing docker-compose from Debian's packages"
+  stage "installing docker-compose from Debian's packages" "about half a minute"
   apt_install docker-compose
+  done_in
   compose_cmd=(docker-compose)
 fi
 
 standin=""
 if ! docker image inspect "$ENVOY_IMAGE" >/dev/null 2>&1; then
-  say "pulling $ENVOY_IMAGE"
-  if ! docker pull -q "$ENVOY_IMAGE" >/dev/null 2>&1; then
+  stage "pulling $ENVOY_IMAGE" "about 60 MB: under a minute on a fast link"
+  if docker pull -q "$ENVOY_IMAGE" >/dev/null 2>&1; then
+    done_in
+  else
     echo
     echo "Cannot pull $ENVOY_IMAGE: this machine seems to be offline."
     echo "Running the same stack on the stand-in Envoy image instead."
+    stage "building the stand-in Envoy image envoy-reloader-standin:dev (FROM scratch)" \
+      "two static Go builds and a docker build: about 20 s after the first build"
     make -s -C "$root" image-standin >/dev/null
+    done_in
     export ENVOY_IMAGE=envoy-reloader-standin:dev
     standin=1
   fi
 fi
 
-say "starting the stack ($ENVOY_IMAGE) with ${compose_cmd[*]}"
+stage "starting the stack ($ENVOY_IMAGE) with ${compose_cmd[*]}" "a few seconds"
 compose up -d --force-recreate --remove-orphans
+done_in
 
 if [ -n "$standin" ]; then
   cat <<'BANNER'
@@ -122,4 +150,6 @@ echo "        the Envoy whose file changed is reloaded. Ctrl-C stops the reloade
 echo "  try   curl -s localhost:10000/  and  curl -s localhost:10000/service  and  $root/bin/envoy-reloader status"
 echo
 cd "$root"
-exec "$root/bin/envoy-reloader" watch
+say "watching (Ctrl-C stops the reloader; the stack keeps running)"
+# Ctrl-C stops the reloader alone, and make exits 0 (see foreground.sh).
+exec bash "$here/foreground.sh" "$root/bin/envoy-reloader" watch

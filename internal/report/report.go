@@ -79,7 +79,13 @@ func (p *Printer) who(name string) string {
 // NO_COLOR is unset (https://no-color.org).
 func NewPrinter(w io.Writer, format Format) *Printer {
 	tty := IsTerminal(w)
-	return &Printer{W: w, Format: format, Terminal: tty, Color: format == Text && tty && os.Getenv("NO_COLOR") == ""}
+	return &Printer{W: w, Format: format, Terminal: tty, Color: useColor(format, tty, os.Getenv("NO_COLOR"))}
+}
+
+// useColor is the colour rule: text, on a terminal, and NO_COLOR unset or
+// empty (https://no-color.org: any non-empty value turns colour off).
+func useColor(format Format, terminal bool, noColor string) bool {
+	return format == Text && terminal && noColor == ""
 }
 
 // IsTerminal reports whether w is a character device such as a terminal.
@@ -121,21 +127,41 @@ func (p *Printer) Diagnostics(ds []bootstrap.Diagnostic, indent string) {
 	}
 }
 
-// Summary prints the closing line of `check` (text only).
-func (p *Printer) Summary(files, errors, warnings int) {
+// Checked is what `check` found in one file.
+type Checked struct {
+	File             string
+	Errors, Warnings int
+}
+
+// Summary prints the closing lines of `check` (text only): the totals, and
+// when several files were checked, each file with its own counts.
+func (p *Printer) Summary(files []Checked) {
 	if p.Format == JSON {
 		return
 	}
+	var errors, warnings int
+	for _, f := range files {
+		errors, warnings = errors+f.Errors, warnings+f.Warnings
+	}
 	noun := "files"
-	if files == 1 {
+	if len(files) == 1 {
 		noun = "file"
 	}
-	line := fmt.Sprintf("checked %d %s: %s, %s", files, noun, plural(errors, "error"), plural(warnings, "warning"))
+	p.summaryLine("", fmt.Sprintf("checked %d %s", len(files), noun), errors, warnings)
+	if len(files) < 2 {
+		return
+	}
+	for _, f := range files {
+		p.summaryLine("  ", f.File, f.Errors, f.Warnings)
+	}
+}
+
+func (p *Printer) summaryLine(indent, what string, errors, warnings int) {
 	color := green
 	if errors > 0 {
 		color = red
 	}
-	fmt.Fprintln(p.W, p.paint(color, line))
+	fmt.Fprintln(p.W, indent+p.paint(color, fmt.Sprintf("%s: %s, %s", what, plural(errors, "error"), plural(warnings, "warning"))))
 }
 
 func plural(n int, word string) string {

@@ -86,6 +86,55 @@ func TestColorOnlyWhenAsked(t *testing.T) {
 	}
 }
 
+// Colour only for text on a terminal, and never with a non-empty NO_COLOR
+// (https://no-color.org).
+func TestColorRule(t *testing.T) {
+	tests := []struct {
+		format   Format
+		terminal bool
+		noColor  string
+		want     bool
+	}{
+		{Text, true, "", true},
+		{Text, true, "1", false},
+		{Text, true, "0", false}, // any non-empty value
+		{Text, false, "", false},
+		{JSON, true, "", false},
+	}
+	for _, tt := range tests {
+		if got := useColor(tt.format, tt.terminal, tt.noColor); got != tt.want {
+			t.Errorf("format %s, terminal %v, NO_COLOR %q: colour %v, want %v", tt.format, tt.terminal, tt.noColor, got, tt.want)
+		}
+	}
+}
+
+// check's summary: the totals, and each file when there are several.
+func TestSummary(t *testing.T) {
+	tests := []struct {
+		name  string
+		files []Checked
+		want  string
+	}{
+		{"one file", []Checked{{"a.yaml", 2, 1}}, "checked 1 file: 2 errors, 1 warning\n"},
+		{"several name each", []Checked{{"a.yaml", 0, 0}, {"b/b.yaml", 1, 3}},
+			"checked 2 files: 1 error, 3 warnings\n  a.yaml: 0 errors, 0 warnings\n  b/b.yaml: 1 error, 3 warnings\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			(&Printer{W: &b, Format: Text}).Summary(tt.files)
+			if b.String() != tt.want {
+				t.Errorf("got %q, want %q", b.String(), tt.want)
+			}
+			var j bytes.Buffer
+			(&Printer{W: &j, Format: JSON}).Summary(tt.files)
+			if j.Len() != 0 {
+				t.Errorf("JSON: %q, want nothing", j.String())
+			}
+		})
+	}
+}
+
 func TestMillis(t *testing.T) {
 	for in, want := range map[float64]string{0.42: "0.4ms", 4: "4ms", 6.04: "6ms", 9.96: "10ms", 212: "212ms", 1310: "1.3s", 15000: "15.0s"} {
 		if got := formatMs(in); got != want {

@@ -71,11 +71,9 @@ func TestShowsWhatItRuns(t *testing.T) {
 // TestExampleIngressShowsTheUpstreamBody: the example of `make dev` routes
 // its ingress to a cluster whose endpoint is its own upstream listener; the
 // stand-in answers with that listener's body, as the example promises curl.
+// The example as committed: the quick start invites editing the file.
 func TestExampleIngressShowsTheUpstreamBody(t *testing.T) {
-	example, err := os.ReadFile("../../../examples/compose/envoy/envoy.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	example := envoytest.Pristine(t, "examples/compose/envoy/envoy.yaml")
 	adminPort, ingress, upstream := envoytest.FreePort(t), envoytest.FreePort(t), envoytest.FreePort(t)
 	text := strings.NewReplacer("port_value: 9901", "port_value: "+strconv.Itoa(adminPort),
 		"port_value: 10000", "port_value: "+strconv.Itoa(ingress), "port_value: 8080", "port_value: "+strconv.Itoa(upstream)).Replace(string(example))
@@ -100,16 +98,10 @@ func TestExampleIngressShowsTheUpstreamBody(t *testing.T) {
 // dev` routes /service to a cluster whose endpoint is another Envoy, by
 // name (service-envoy on the stack's network, localhost here); the
 // stand-in forwards the request there, and answers 503 as Envoy does while
-// that Envoy does not answer.
+// that Envoy does not answer. The examples as committed, not as edited.
 func TestExampleServiceRouteReachesTheServiceEnvoy(t *testing.T) {
-	front, err := os.ReadFile("../../../examples/compose/envoy/envoy.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	service, err := os.ReadFile("../../../examples/compose/envoy/service-envoy.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	front := envoytest.Pristine(t, "examples/compose/envoy/envoy.yaml")
+	service := envoytest.Pristine(t, "examples/compose/envoy/service-envoy.yaml")
 	frontAdmin, ingress, upstream := envoytest.FreePort(t), envoytest.FreePort(t), envoytest.FreePort(t)
 	serviceAdmin, serviceListener := envoytest.FreePort(t), envoytest.FreePort(t)
 	if !strings.Contains(string(front), "address: service-envoy, port_value: 10001") {
