@@ -143,6 +143,19 @@ func (d *decoder) decodeMessage(n *yaml.Node, m protoreflect.Message, path strin
 			d.errorf(n, path, "%s: expected %s for %s, got a list", fieldName(path), canonicalForm(full), full)
 			return
 		}
+		if full == "google.protobuf.BoolValue" && n.Kind == yaml.ScalarNode {
+			// parser.cc, TYPE_BOOL, kStr: a wrapper's value is parsed like a
+			// bool field, so the legacy parser reads a quoted "true", "yes" or
+			// "1" with absl::SimpleAtob; the 1.40.0 binary accepts
+			// `use_remote_address: "yes"` and refuses `use_remote_address: 1`.
+			if v := typeScalar(n); v.kind == jsonString {
+				if b, ok := simpleAtob(v.text); ok {
+					d.note(n, path, "%s: a quoted bool; Envoy accepts it (protobuf's legacy JSON parsing), the canonical form is %t", fieldName(path), b)
+					m.Set(m.Descriptor().Fields().ByName("value"), protoreflect.ValueOfBool(b))
+					return
+				}
+			}
+		}
 		d.decodeWellKnown(n, m, path)
 		return
 	}
@@ -230,6 +243,12 @@ func (d *decoder) unknownField(key *yaml.Node, path, name string, entry *decoded
 		names = append(names, string(fields.Get(i).Name()))
 	}
 	msg := fmt.Sprintf("unknown field %q in %s", name, desc.FullName())
+	if name == "<<" {
+		// yaml-cpp, Envoy's YAML reader, has no merge keys (yaml_utility.cc,
+		// parseYamlNode copies "<<" as a key).
+		d.errorf(key, path, "%s: Envoy's YAML reader (yaml-cpp) does not expand merge keys; repeat the fields, or use an alias of the whole mapping", msg)
+		return
+	}
 	if s := suggest.Closest(name, names); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 		// The typo is the one diagnostic: no "stat_prefix is required" after it.

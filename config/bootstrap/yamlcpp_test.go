@@ -35,9 +35,10 @@ func TestTypeScalar(t *testing.T) {
 		{"2147483647", jsonNumber, "2147483647", false},
 		// Beyond int32: the decimal digits as a string.
 		{"2147483648", jsonString, "2147483648", false}, {"0x100000000", jsonString, "4294967296", false},
-		// convert<double>: finite → number, else the JSON mapping's strings.
-		{"1.5", jsonNumber, "1.5", false}, {"1e3", jsonNumber, "1000", false}, {"08", jsonNumber, "8", false},
-		{".inf", jsonString, "Infinity", false}, {"-.inf", jsonString, "-Infinity", false}, {".nan", jsonString, "NaN", false},
+		// Floats stay strings as written (Envoy 1.40 has no double branch).
+		{"1.5", jsonString, "1.5", false}, {"1.50", jsonString, "1.50", false}, {"1e3", jsonString, "1e3", false},
+		{"08", jsonString, "08", false}, {"-1.5", jsonString, "-1.5", false},
+		{".inf", jsonString, ".inf", false}, {"-.inf", jsonString, "-.inf", false}, {".nan", jsonString, ".nan", false},
 		// Anything else is a string.
 		{"1s", jsonString, "1s", false}, {"0x", jsonString, "0x", false}, {"1_000", jsonString, "1_000", false},
 		{"inf", jsonString, "inf", false}, {"0x1p3", jsonString, "0x1p3", false},
@@ -67,7 +68,7 @@ static_resources: {}
 		t.Fatal(res.Diagnostics)
 	}
 	got := res.Bootstrap.GetNode().GetMetadata().AsMap()
-	want := map[string]any{"a": true, "b": "on", "c": 16.0, "d": "4294967296", "e": 1.5, "f": nil}
+	want := map[string]any{"a": true, "b": "on", "c": 16.0, "d": "4294967296", "e": "1.5", "f": nil}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s: got %#v, want %#v", k, got[k], v)
