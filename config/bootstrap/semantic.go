@@ -39,6 +39,7 @@ func (d *decoder) semanticChecks(root *decodedMessage, file string) []Referenced
 	clusters := d.checkClusterNames(b)
 	d.checkListeners(b)
 	d.loadTimeRules(b)
+	d.checkBootstrap(root, b)
 
 	var refs []clusterRef
 	var files []ReferencedFile

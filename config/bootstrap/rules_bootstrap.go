@@ -1,0 +1,191 @@
+package bootstrap
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/known/structpb"
+	"gopkg.in/yaml.v3"
+)
+
+// Rules about the bootstrap as a whole that Envoy enforces while it starts,
+// after the protos have parsed and validated. Each was first seen as a
+// false accept on real bootstraps and is settled by the 1.40.0 binary.
+
+// bootstrapExtensionTypes are the typed_config types the official Envoy
+// 1.40.0 build (no contrib) has a BootstrapExtensionFactory for: the
+// envoy.bootstrap category of its /server_info node.extensions.
+var bootstrapExtensionTypes = map[protoreflect.FullName]bool{
+	"envoy.extensions.bootstrap.dynamic_modules.v3.DynamicModuleBootstrapExtension":                                       true,
+	"envoy.extensions.bootstrap.internal_listener.v3.InternalListener":                                                    true,
+	"envoy.extensions.bootstrap.reverse_tunnel.downstream_socket_interface.v3.DownstreamReverseConnectionSocketInterface": true,
+	"envoy.extensions.bootstrap.reverse_tunnel.upstream_socket_interface.v3.UpstreamReverseConnectionSocketInterface":     true,
+	"envoy.extensions.wasm.v3.WasmService":                                                                                true,
+	"envoy.extensions.network.socket_interface.v3.DefaultSocketInterface":                                                 true,
+	"envoy.extensions.network.socket_interface.sockmap.v3.Sockmap":                                                        true,
+}
+
+// checkBootstrap runs the whole-bootstrap rules.
+func (d *decoder) checkBootstrap(root *decodedMessage, b *bootstrapv3.Bootstrap) {
+	// source/server/configuration_impl.cc (InitialImpl / MainImpl::initialize):
+	// the deprecated watchdog and its replacement exclude each other, even
+	// when either is an empty mapping.
+	//lint:ignore SA1019 the deprecated field is the point
+	if b.Watchdog != nil && b.Watchdogs != nil {
+		d.errorf(fieldKey(root, "watchdogs"), "watchdogs", "Only one of watchdog or watchdogs should be set!")
+	}
+	// source/server/server.cc, registerCustomInlineHeadersFromBootstrap:
+	// set-cookie (any case, the name is lower-cased first) cannot be an
+	// inline header. Envoy checks it when it starts serving, not in
+	// --mode validate.
+	for i, h := range b.GetInlineHeaders() {
+		if strings.EqualFold(h.GetInlineHeaderName(), "set-cookie") {
+			if e := d.byMsg[h]; e != nil {
+				d.errorf(e.pos("inline_header_name"), fmt.Sprintf("inline_headers[%d].inline_header_name", i),
+					"Header %s cannot be registered as an inline header.", h.GetInlineHeaderName())
+			}
+		}
+	}
+	// source/common/common/logger.cc, Registry::setJsonLogFormat: the JSON
+	// application-log format may not use %v or %_ anywhere in its values.
+	if jf := b.GetApplicationLogConfig().GetLogFormat().GetJsonFormat(); jf != nil {
+		if e := d.byMsg[b.GetApplicationLogConfig().GetLogFormat()]; e != nil {
+			for _, flag := range []string{"%v", "%_"} {
+				if structHas(jf, flag) {
+					d.errorf(e.pos("json_format"), joinPath(e.path, "json_format"),
+						"setJsonLogFormat error: INVALID_ARGUMENT: Usage of %s is unavailable for JSON log formats", flag)
+					break
+				}
+			}
+		}
+	}
+	d.checkRuntimeLayers(b)
+	d.checkBootstrapExtensions(b)
+}
+
+func structHas(s *structpb.Struct, sub string) bool {
+	for _, v := range s.GetFields() {
+		if valueHas(v, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func valueHas(v *structpb.Value, sub string) bool {
+	switch k := v.GetKind().(type) {
+	case *structpb.Value_StringValue:
+		return strings.Contains(k.StringValue, sub)
+	case *structpb.Value_StructValue:
+		return structHas(k.StructValue, sub)
+	case *structpb.Value_ListValue:
+		for _, e := range k.ListValue.GetValues() {
+			if valueHas(e, sub) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkRuntimeLayers mirrors source/common/runtime/runtime_impl.cc:
+// LoaderImpl refuses two layers of one name and more than one admin layer,
+// and ProtoLayer::walkProtoValue refuses a static_layer value that is null
+// or a list (a mapping is a prefix of dotted keys, unless it is empty or
+// holds numerator/denominator: a fractional percent).
+func (d *decoder) checkRuntimeLayers(b *bootstrapv3.Bootstrap) {
+	seen := map[string]bool{}
+	admins := 0
+	for i, layer := range b.GetLayeredRuntime().GetLayers() {
+		e := d.byMsg[layer]
+		if e == nil {
+			continue
+		}
+		path := fmt.Sprintf("layered_runtime.layers[%d]", i)
+		if seen[layer.GetName()] {
+			d.errorf(e.pos("name"), path+".name", "Duplicate layer name: %s", layer.GetName())
+		}
+		seen[layer.GetName()] = true
+		if layer.GetAdminLayer() != nil {
+			if admins++; admins == 2 {
+				d.errorf(fieldKey(e, "admin_layer"), path+".admin_layer", "Too many admin layers specified in LayeredRuntime, at most one may be specified")
+			}
+		}
+		if f, ok := e.fields["static_layer"]; ok {
+			d.walkRuntime(f.value, "", path+".static_layer")
+		}
+	}
+}
+
+func (d *decoder) walkRuntime(n *yaml.Node, prefix, path string) {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n == nil || n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Tag == "!ignore" {
+			continue
+		}
+		for v != nil && v.Kind == yaml.AliasNode {
+			v = v.Alias
+		}
+		key := k.Value
+		if prefix != "" {
+			key = prefix + "." + k.Value
+		}
+		switch {
+		case isNull(v) || v.Kind == yaml.SequenceNode:
+			d.errorf(v, path+"."+k.Value, "Invalid runtime entry value for %s", key)
+		case v.Kind == yaml.MappingNode && len(v.Content) > 0 && !hasKey(v, "numerator") && !hasKey(v, "denominator"):
+			d.walkRuntime(v, key, path+"."+k.Value)
+		}
+	}
+}
+
+func hasKey(m *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+// checkBootstrapExtensions mirrors InstanceBase::initialize in
+// source/server/server.cc: each bootstrap extension is looked up with
+// Config::Utility::getAndCheckFactory<BootstrapExtensionFactory>, so a type
+// that is a valid proto but no bootstrap extension (a filter's config, say)
+// is refused. Contrib types are left alone (a contrib build may have them),
+// and types go-control-plane does not know already get their own warning.
+func (d *decoder) checkBootstrapExtensions(b *bootstrapv3.Bootstrap) {
+	for i, ext := range b.GetBootstrapExtensions() {
+		url := ext.GetTypedConfig().GetTypeUrl()
+		if url == "" {
+			continue
+		}
+		mt, err := protoregistry.GlobalTypes.FindMessageByURL(url)
+		if err != nil {
+			continue
+		}
+		name := mt.Descriptor().FullName()
+		if bootstrapExtensionTypes[name] || name == "xds.type.v3.TypedStruct" || name == "udpa.type.v1.TypedStruct" {
+			continue
+		}
+		if strings.Contains(reflect.TypeOf(mt.Zero().Interface()).Elem().PkgPath(), "go-control-plane/contrib/") {
+			continue
+		}
+		e := d.byMsg[ext]
+		if e == nil {
+			continue
+		}
+		d.errorf(e.pos("typed_config"), fmt.Sprintf("bootstrap_extensions[%d].typed_config", i),
+			"Didn't find a registered implementation for '%s' with type URL: '%s'", ext.GetName(), name)
+	}
+}
