@@ -8,7 +8,7 @@ LDFLAGS     := -s -w -X main.version=$(VERSION)
 
 STANDIN_IMAGE ?= envoy-reloader-standin:dev
 
-.PHONY: all build test unit lint vet staticcheck bench fuzz generate clean image-standin dev dev-down
+.PHONY: all build test unit lint vet staticcheck bench fuzz generate clean image-standin dev dev-down fidelity
 
 all: build
 
@@ -59,6 +59,12 @@ staticcheck: $(STATICCHECK)
 bench: build image-standin
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(GO) run ./e2e/benchcmp -o bench-results.json -image $(STANDIN_IMAGE)
+
+## fidelity: every corpus bootstrap and 5,000 seeded variants through both
+## `check` and the real `envoy --mode validate` (build/envoy or $$ENVOY_BINARY):
+## the agreement table by kind (internal/fidelity).
+fidelity:
+	$(GO) run ./internal/fidelity/cmd/fidelity -n $${FIDELITY_VARIANTS:-5000}
 
 ## fuzz: fuzz the bootstrap loader, seeded with the corpus.
 fuzz:

@@ -56,6 +56,9 @@ type decoder struct {
 	// dupWarned holds the keys already warned about as duplicates, since an
 	// aliased mapping is visited once per alias.
 	dupWarned map[*yaml.Node]bool
+	// ignored holds the listeners Envoy drops (a second one of a name);
+	// the rules of building listeners skip them and what is inside them.
+	ignored map[*decodedMessage]bool
 }
 
 func newDecoder(file string, dataLen int, strict bool) *decoder {
