@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -65,6 +67,78 @@ func (d *decoder) checkBootstrap(root *decodedMessage, b *bootstrapv3.Bootstrap)
 	}
 	d.checkRuntimeLayers(b)
 	d.checkBootstrapExtensions(b)
+	d.checkXdsClusters(b)
+	for _, c := range b.GetStaticResources().GetClusters() {
+		d.checkEmptyProtocolOptions(c)
+	}
+}
+
+// checkEmptyProtocolOptions: an empty Any ({}) in a cluster's
+// typed_extension_protocol_options is unpacked into the config type of the
+// factory its key names (ProtocolOptionsFactory lookup by name in
+// source/common/upstream/upstream_impl.cc, createProtocolOptionsConfig),
+// whose rules then apply to an empty message: the 1.40.0 binary refuses
+// HttpProtocolOptions: {} for its required upstream_protocol_options.
+func (d *decoder) checkEmptyProtocolOptions(c *clusterv3.Cluster) {
+	e := d.byMsg[c]
+	if e == nil {
+		return
+	}
+	for key, a := range c.GetTypedExtensionProtocolOptions() {
+		if a.GetTypeUrl() != "" || len(a.GetValue()) > 0 {
+			continue
+		}
+		mt, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(key))
+		if err != nil {
+			continue
+		}
+		v, ok := mt.New().Interface().(interface{ ValidateAll() error })
+		if !ok {
+			continue
+		}
+		if err := v.ValidateAll(); err != nil {
+			at := elementNode(e.pos("typed_extension_protocol_options"), key)
+			d.errorf(at, fmt.Sprintf("%s.typed_extension_protocol_options[%s]", e.path, key),
+				"an empty typed config is an empty %s to Envoy, which refuses it: %v", key, err)
+		}
+	}
+}
+
+// checkXdsClusters: the clusters the ADS and CDS gRPC services name are
+// looked up among the static clusters while the cluster manager starts.
+// ADS: the gRPC client factory refuses an unknown cluster
+// (source/common/grpc/async_client_manager_impl.cc); CDS over gRPC:
+// Config::Utility::checkApiConfigSourceSubscriptionBackingCluster
+// (source/common/config/utility.cc) wants a static non-EDS cluster. The
+// 1.40.0 binary's validate checks these two and not LDS or SDS sources.
+func (d *decoder) checkXdsClusters(b *bootstrapv3.Bootstrap) {
+	static := map[string]bool{}
+	eds := map[string]bool{}
+	for _, c := range b.GetStaticResources().GetClusters() {
+		static[c.GetName()] = true
+		if c.GetType() == clusterv3.Cluster_EDS {
+			eds[c.GetName()] = true
+		}
+	}
+	check := func(services []*corev3.GrpcService, msg func(string) string, bad func(string) bool) {
+		for _, g := range services {
+			eg := g.GetEnvoyGrpc()
+			if eg == nil || !bad(eg.GetClusterName()) {
+				continue
+			}
+			if e := d.byMsg[eg]; e != nil {
+				d.errorf(e.pos("cluster_name"), joinPath(e.path, "cluster_name"), "%s", msg(eg.GetClusterName()))
+			}
+		}
+	}
+	dyn := b.GetDynamicResources()
+	check(dyn.GetAdsConfig().GetGrpcServices(), func(n string) string { return fmt.Sprintf("Unknown gRPC client cluster '%s'", n) },
+		func(n string) bool { return !static[n] })
+	if src := dyn.GetCdsConfig().GetApiConfigSource(); src != nil && src.GetApiType() != corev3.ApiConfigSource_AGGREGATED_GRPC {
+		check(src.GetGrpcServices(), func(n string) string {
+			return fmt.Sprintf("envoy.config.core.v3.ApiConfigSource must have a statically defined non-EDS cluster: '%s' does not exist, was added via api, or is an EDS cluster", n)
+		}, func(n string) bool { return !static[n] || eds[n] })
+	}
 }
 
 func structHas(s *structpb.Struct, sub string) bool {

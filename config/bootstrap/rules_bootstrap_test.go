@@ -32,10 +32,20 @@ func TestBootstrapRulesFollowEnvoy140(t *testing.T) {
 		{"text log %v", "application_log_config: {log_format: {text_format: \"%v %_\"}}", "", 0},
 		{"filter as bootstrap extension", "bootstrap_extensions: [{name: x, typed_config: {\"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}]",
 			"Didn't find a registered implementation for 'x' with type URL: 'envoy.extensions.filters.http.router.v3.Router'", 1},
+		{"ADS on an unknown cluster", "dynamic_resources: {ads_config: {api_type: GRPC, transport_api_version: V3, grpc_services: [{envoy_grpc: {cluster_name: nosuch}}]}}", "Unknown gRPC client cluster 'nosuch'", 1},
+		{"CDS on an unknown cluster", "dynamic_resources: {cds_config: {resource_api_version: V3, api_config_source: {api_type: GRPC, transport_api_version: V3, grpc_services: [{envoy_grpc: {cluster_name: nosuch}}]}}}",
+			"envoy.config.core.v3.ApiConfigSource must have a statically defined non-EDS cluster: 'nosuch' does not exist, was added via api, or is an EDS cluster", 1},
+		{"LDS on an unknown cluster (not checked by validate)", "dynamic_resources: {lds_config: {resource_api_version: V3, api_config_source: {api_type: GRPC, transport_api_version: V3, grpc_services: [{envoy_grpc: {cluster_name: nosuch}}]}}}", "", 0},
+		{"empty HttpProtocolOptions", "static_resources:\n  clusters:\n  - name: c\n    typed_extension_protocol_options:\n      envoy.extensions.upstreams.http.v3.HttpProtocolOptions: {}",
+			"an empty typed config is an empty envoy.extensions.upstreams.http.v3.HttpProtocolOptions to Envoy, which refuses it: invalid HttpProtocolOptions.UpstreamProtocolOptions: value is required", 5},
 		{"internal listener extension", "bootstrap_extensions: [{name: x, typed_config: {\"@type\": type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener}}]", "", 0},
 	}
 	for _, tt := range tests {
-		res := Load("b.yaml", []byte(tt.yaml+"\n"+tail), Options{})
+		doc := tt.yaml + "\n" + tail
+		if strings.HasPrefix(tt.yaml, "static_resources") {
+			doc = tt.yaml + "\n" + strings.TrimPrefix(tail, "static_resources: {}\n")
+		}
+		res := Load("b.yaml", []byte(doc), Options{})
 		var errs []Diagnostic
 		for _, d := range res.Diagnostics {
 			if d.Severity == SeverityError {
