@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -166,10 +165,24 @@ func SamePlace(a, b string) bool {
 	return a == b || (strings.HasPrefix(b, a) && (b[len(a)] == '.' || b[len(a)] == '['))
 }
 
-// Abs is file made absolute, for messages.
-func Abs(file string) string {
-	if p, err := filepath.Abs(file); err == nil {
-		return p
+// Summary shortens Envoy's message to what a reader needs: the whole
+// bootstrap that some messages append (the converted JSON after "): {", the
+// text-format dump before ": Proto constraint validation failed") is left
+// out, and blanks are folded.
+func Summary(msg string) string {
+	s := spaces.ReplaceAllString(msg, " ")
+	if i := strings.Index(s, "Proto constraint validation failed"); i >= 0 {
+		s = s[i:]
+		if j := strings.Index(s, "): "); j >= 0 {
+			s = s[:j+1]
+		}
 	}
-	return file
+	if i := strings.Index(s, "): {"); i >= 0 {
+		s = s[:i+1]
+	}
+	s = strings.TrimPrefix(s, "goo.gle/debugproto ")
+	if len(s) > 400 {
+		s = s[:400] + "…"
+	}
+	return strings.TrimSpace(s)
 }
