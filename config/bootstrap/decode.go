@@ -159,7 +159,25 @@ func (d *decoder) decodeMessage(n *yaml.Node, m protoreflect.Message, path strin
 				}
 			}
 		}
+		if fd := m.Descriptor().Fields().ByName("value"); fd != nil && n.Kind == yaml.ScalarNode && isIntWrapper(full) {
+			// A quoted "0x64" in an integer wrapper is hexadecimal to
+			// protobuf's parser, as in an integer field (quotedHex).
+			if v := typeScalar(n); v.kind == jsonString && len(v.text) > 1 && v.text[0] == '0' && (v.text[1] == 'x' || v.text[1] == 'X') {
+				if val, ok := d.scalarValue(fd, v, n, path); ok {
+					m.Set(fd, val)
+				}
+				return
+			}
+		}
+		if full == "google.protobuf.Duration" && n.Kind == yaml.ScalarNode && strings.HasPrefix(strings.TrimPrefix(n.Value, "-"), ".") {
+			// protobuf's C++ parser wants a digit before the point; Go's does not.
+			d.errorf(n, path, "%s: invalid google.protobuf.Duration value %q (a digit must come before the point)", fieldName(path), n.Value)
+			return
+		}
 		d.decodeWellKnown(n, m, path)
+		if full == "google.protobuf.Duration" {
+			d.checkDuration(n, m, path)
+		}
 		return
 	}
 	if n.Kind != yaml.MappingNode {
@@ -400,4 +418,24 @@ func joinPath(parent, name string) string {
 		return name
 	}
 	return parent + "." + name
+}
+
+func isIntWrapper(name protoreflect.FullName) bool {
+	switch name {
+	case "google.protobuf.Int32Value", "google.protobuf.Int64Value", "google.protobuf.UInt32Value", "google.protobuf.UInt64Value":
+		return true
+	}
+	return false
+}
+
+// checkDuration mirrors MessageUtil::validateDurationFields
+// (source/common/protobuf/utility.cc), which Envoy runs over every Duration
+// of the bootstrap: the 1.40.0 binary refuses a negative timeout anywhere
+// ("Invalid duration: Expected positive duration").
+func (d *decoder) checkDuration(n *yaml.Node, m protoreflect.Message, path string) {
+	fields := m.Descriptor().Fields()
+	secs, nanos := m.Get(fields.ByName("seconds")).Int(), m.Get(fields.ByName("nanos")).Int()
+	if secs < 0 || nanos < 0 {
+		d.errorf(n, path, "%s: Invalid duration: Expected positive duration", fieldName(path))
+	}
 }

@@ -68,6 +68,7 @@ func (d *decoder) checkBootstrap(root *decodedMessage, b *bootstrapv3.Bootstrap)
 	d.checkRuntimeLayers(b)
 	d.checkBootstrapExtensions(b)
 	d.checkXdsClusters(b)
+	d.checkMore(root, b)
 	for _, c := range b.GetStaticResources().GetClusters() {
 		d.checkEmptyProtocolOptions(c)
 	}
@@ -261,5 +262,45 @@ func (d *decoder) checkBootstrapExtensions(b *bootstrapv3.Bootstrap) {
 		}
 		d.errorf(e.pos("typed_config"), fmt.Sprintf("bootstrap_extensions[%d].typed_config", i),
 			"Didn't find a registered implementation for '%s' with type URL: '%s'", ext.GetName(), name)
+	}
+}
+
+// checkMore holds the smaller start-up rules the differential harness found.
+func (d *decoder) checkMore(root *decodedMessage, b *bootstrapv3.Bootstrap) {
+	// source/server/configuration_impl.cc (MainImpl::initialize).
+	if b.GetStatsFlushInterval() != nil && b.GetStatsFlushOnAdmin() {
+		d.errorf(fieldKey(root, "stats_flush_on_admin"), "stats_flush_on_admin", "Only one of stats_flush_interval or stats_flush_on_admin should be set!")
+	}
+	// source/common/config/utility.cc (checkApiConfigSourceNames): for the
+	// xDS sources the server subscribes to at start.
+	dyn := b.GetDynamicResources()
+	for _, src := range []*corev3.ApiConfigSource{dyn.GetAdsConfig(), dyn.GetCdsConfig().GetApiConfigSource(), dyn.GetLdsConfig().GetApiConfigSource()} {
+		e := d.byMsg[src]
+		if src == nil || e == nil {
+			continue
+		}
+		grpc := src.GetApiType() == corev3.ApiConfigSource_GRPC || src.GetApiType() == corev3.ApiConfigSource_DELTA_GRPC ||
+			src.GetApiType() == corev3.ApiConfigSource_AGGREGATED_GRPC || src.GetApiType() == corev3.ApiConfigSource_AGGREGATED_DELTA_GRPC
+		switch {
+		case grpc && len(src.GetGrpcServices()) == 0:
+			d.errorf(e.at, e.path, "API configs must have either a gRPC service or a cluster name defined")
+		case !grpc && len(src.GetGrpcServices()) > 0:
+			d.errorf(e.pos("grpc_services"), joinPath(e.path, "grpc_services"), "envoy.config.core.v3.ApiConfigSource, if not a gRPC type, must not have a gRPC service specified")
+		}
+	}
+	for _, l := range b.GetStaticResources().GetListeners() {
+		e := d.byMsg[l]
+		if e == nil || d.isIgnored(e) || l.GetApiListener() != nil {
+			continue
+		}
+		// source/common/listener_manager/listener_impl.cc: a listener needs
+		// an address; a UDP listener takes no filter chains unless it is QUIC.
+		if l.GetAddress() == nil {
+			d.errorf(e.at, e.path, "error adding listener named '%s': address is necessary", l.GetName())
+			continue
+		}
+		if l.GetAddress().GetSocketAddress().GetProtocol() == corev3.SocketAddress_UDP && len(l.GetFilterChains()) > 0 && l.GetUdpListenerConfig().GetQuicOptions() == nil {
+			d.errorf(e.pos("filter_chains"), joinPath(e.path, "filter_chains"), "%d filter chain(s) specified for connection-less UDP listener.", len(l.GetFilterChains()))
+		}
 	}
 }

@@ -59,7 +59,9 @@ func (d *decoder) semanticChecks(root *decodedMessage, file string) []Referenced
 		case *corev3.ConfigSource:
 			//lint:ignore SA1019 detecting the deprecated V2 is the point
 			if m.GetResourceApiVersion() == corev3.ApiVersion_V2 {
-				d.errorf(entry.pos("resource_api_version"), joinPath(entry.path, "resource_api_version"), "resource_api_version: V2 is no longer supported by Envoy; use V3")
+				// Only the transport version is refused: the 1.40.0 binary validates
+				// and starts with resource_api_version: V2 on a config source.
+				d.report(SeverityWarning, entry.pos("resource_api_version"), joinPath(entry.path, "resource_api_version"), "resource_api_version: V2 is deprecated; Envoy 1.40 accepts it here but serves only V3 resources: use V3")
 			}
 			//lint:ignore SA1019 Envoy still reads the deprecated path field
 			files = appendFile(files, m.GetPath(), entry.pos("path"))

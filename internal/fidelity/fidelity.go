@@ -207,6 +207,11 @@ func materialize(text, dir, ref string, src Source, pair [2][]byte, parent *yaml
 			}
 			content = []byte(fmt.Sprintf("resources:\n- \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret\n  name: %s\n  generic_secret: {secret: {inline_string: x}}\n", name))
 		}
+		if content == nil {
+			// An xDS file the source does not ship (Envoy Gateway's SDS
+			// files exist only in its pods): no resources, valid YAML and JSON.
+			content = []byte(`{"resources": []}` + "\n")
+		}
 	case strings.HasSuffix(base, ".log"):
 		content = []byte{}
 	}
