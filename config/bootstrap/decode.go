@@ -160,9 +160,10 @@ func (d *decoder) decodeMessage(n *yaml.Node, m protoreflect.Message, path strin
 			}
 		}
 		if fd := m.Descriptor().Fields().ByName("value"); fd != nil && n.Kind == yaml.ScalarNode && isIntWrapper(full) {
-			// A quoted "0x64" in an integer wrapper is hexadecimal to
-			// protobuf's parser, as in an integer field (quotedHex).
-			if v := typeScalar(n); v.kind == jsonString && len(v.text) > 1 && v.text[0] == '0' && (v.text[1] == 'x' || v.text[1] == 'X') {
+			// A quoted number in an integer wrapper is parsed as in an integer
+			// field ("0x64" is hexadecimal, "010" decimal: quotedHex), not by
+			// Go's protojson, which refuses both.
+			if v := typeScalar(n); v.kind == jsonString {
 				if val, ok := d.scalarValue(fd, v, n, path); ok {
 					m.Set(fd, val)
 				}

@@ -133,6 +133,9 @@ func (d *decoder) checkXdsClusters(b *bootstrapv3.Bootstrap) {
 		}
 	}
 	dyn := b.GetDynamicResources()
+	if dyn.GetAdsConfig().GetApiType() == corev3.ApiConfigSource_REST {
+		return // refused for its gRPC services already (checkMore)
+	}
 	check(dyn.GetAdsConfig().GetGrpcServices(), func(n string) string { return fmt.Sprintf("Unknown gRPC client cluster '%s'", n) },
 		func(n string) bool { return !static[n] })
 	if src := dyn.GetCdsConfig().GetApiConfigSource(); src != nil && src.GetApiType() != corev3.ApiConfigSource_AGGREGATED_GRPC {

@@ -38,6 +38,12 @@ func TestBootstrapRulesFollowEnvoy140(t *testing.T) {
 		{"LDS on an unknown cluster (not checked by validate)", "dynamic_resources: {lds_config: {resource_api_version: V3, api_config_source: {api_type: GRPC, transport_api_version: V3, grpc_services: [{envoy_grpc: {cluster_name: nosuch}}]}}}", "", 0},
 		{"empty HttpProtocolOptions", "static_resources:\n  clusters:\n  - name: c\n    typed_extension_protocol_options:\n      envoy.extensions.upstreams.http.v3.HttpProtocolOptions: {}",
 			"an empty typed config is an empty envoy.extensions.upstreams.http.v3.HttpProtocolOptions to Envoy, which refuses it: invalid HttpProtocolOptions.UpstreamProtocolOptions: value is required", 5},
+		{"stats flush both ways", "stats_flush_interval: 5s\nstats_flush_on_admin: true", "Only one of stats_flush_interval or stats_flush_on_admin should be set!", 2},
+		{"REST ADS with a gRPC service", "dynamic_resources: {ads_config: {api_type: REST, transport_api_version: V3, grpc_services: [{envoy_grpc: {cluster_name: x}}]}}",
+			"envoy.config.core.v3.ApiConfigSource, if not a gRPC type, must not have a gRPC service specified", 1},
+		{"negative duration", "stats_flush_interval: -1s", "stats_flush_interval: Invalid duration: Expected positive duration", 1},
+		{"duration without a leading digit", "stats_flush_interval: .5s", "stats_flush_interval: invalid google.protobuf.Duration value \".5s\" (a digit must come before the point)", 1},
+		{"resource_api_version V2 (a warning)", "dynamic_resources: {cds_config: {resource_api_version: V2, path_config_source: {path: /dev/null}}}", "", 0},
 		{"internal listener extension", "bootstrap_extensions: [{name: x, typed_config: {\"@type\": type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener}}]", "", 0},
 	}
 	for _, tt := range tests {

@@ -106,3 +106,18 @@ func TestObjectFormsOfWellKnownTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestQuotedHexIntegers: protobuf reads a quoted 0x number as hexadecimal
+// (the 1.40.0 binary: port_value "0x10" is 16, "0x10000" is over 65535), a
+// leading zero as decimal, and refuses a sign before the 0x.
+func TestQuotedHexIntegers(t *testing.T) {
+	for _, tt := range []struct {
+		v     string
+		valid bool
+	}{{`"0x10"`, true}, {`"0X1f90"`, true}, {`"010"`, true}, {`"0x10000"`, false}, {`"-0x1"`, false}, {`"0x"`, false}} {
+		doc := "static_resources:\n  clusters:\n  - name: c\n    type: STATIC\n    load_assignment:\n      cluster_name: c\n      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: " + tt.v + "}}}}]}]\n    per_connection_buffer_limit_bytes: " + tt.v + "\n"
+		if res := Load("h.yaml", []byte(doc), Options{}); res.Valid() != tt.valid {
+			t.Errorf("%s: valid = %v, want %v (%v)", tt.v, res.Valid(), tt.valid, res.Diagnostics)
+		}
+	}
+}
