@@ -140,6 +140,9 @@ func (d *decoder) decodeMessage(n *yaml.Node, m protoreflect.Message, path strin
 			d.note(n, path, "%s: %s written as its fields; Envoy accepts it (protobuf's legacy JSON parsing), the canonical form is %s", fieldName(path), full, canonicalForm(full))
 			entry := d.record(m, path, at, parent)
 			d.decodeFields(d.pairs(n), m, entry)
+			if full == "google.protobuf.Duration" {
+				d.checkDuration(n, m, path)
+			}
 			return
 		}
 		if n.Kind == yaml.SequenceNode && full != "google.protobuf.ListValue" && full != "google.protobuf.Value" {
