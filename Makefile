@@ -13,7 +13,7 @@ ENVOY_VENV    := build/envoy-venv
 ENVOY_BIN     := build/envoy
 ENVOY_IMAGE   ?= envoy-reloader-envoy:$(ENVOY_VERSION)
 
-.PHONY: all build test unit lint vet staticcheck bench fuzz generate clean image-standin image-envoy envoy soak dev dev-down
+.PHONY: all build test unit lint vet staticcheck bench fuzz generate clean image-standin image-envoy envoy soak dev dev-down fidelity
 
 all: build envoy
 
@@ -91,6 +91,12 @@ bench: build image-standin image-envoy
 ## soak: 300 saves through one reloader, on the real Envoy and the stand-in.
 soak: envoy
 	E2E_SOAK=1 $(GO) test -count=1 -timeout 30m -run TestSoak300Saves -v ./e2e/
+
+## fidelity: every corpus bootstrap and 5,000 seeded variants through both
+## `check` and the real `envoy --mode validate` (build/envoy or $$ENVOY_BINARY):
+## the agreement table by kind (internal/fidelity).
+fidelity:
+	$(GO) run ./internal/fidelity/cmd/fidelity -n $${FIDELITY_VARIANTS:-5000}
 
 ## fuzz: fuzz the bootstrap loader, seeded with the corpus.
 fuzz:

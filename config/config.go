@@ -65,6 +65,10 @@ type Validate struct {
 	// EnvoyCommand overrides the validate command; empty takes the binary
 	// and -c path from the container's command line.
 	EnvoyCommand []string `mapstructure:"envoy_command"`
+	// EnvoyBinary is a local Envoy whose `--mode validate` runs after
+	// check's own checks pass (check --envoy): "" off, "auto" the envoy
+	// found on PATH, else its path.
+	EnvoyBinary string `mapstructure:"envoy_binary"`
 }
 
 // Target holds the target.* keys: what receives the hot-restart signal.

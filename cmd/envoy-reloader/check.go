@@ -32,12 +32,23 @@ FILE:LINE:COL: error|warning: message. Exit status: 0 when all are valid
 				return err
 			}
 			files, opts := checkTargets(s, args)
+			envoyBin, err := checkEnvoyBinary(cmd, s)
+			if err != nil {
+				return err
+			}
 			var checked []report.Checked
 			invalid := false
 			for i, f := range files {
 				res, err := bootstrap.LoadFile(f, opts[i])
 				if err != nil {
 					return usageErr(fmt.Errorf("%s: %w", f, err))
+				}
+				if envoyBin != "" && res.Valid() {
+					extra, err := envoyOpinion(cmd.Context(), envoyBin, f)
+					if err != nil {
+						return err
+					}
+					res.Diagnostics = append(res.Diagnostics, extra...)
 				}
 				p.Diagnostics(res.Diagnostics, "")
 				e, w := bootstrap.Count(res.Diagnostics)
@@ -54,6 +65,7 @@ FILE:LINE:COL: error|warning: message. Exit status: 0 when all are valid
 	cmd.Flags().StringVar(&format, "format", "", "output format: text, json, sarif or github (default: --log-format)")
 	cmd.Flags().Bool("strict", false, "treat typed_config types unknown to go-control-plane as errors")
 	cmd.Flags().Bool("deny-deprecated", false, "treat deprecated fields and enum values as errors")
+	addEnvoyFlag(cmd)
 	return cmd
 }
 

@@ -96,7 +96,7 @@ var brokenCases = []brokenCase{
 		line: 24, token: "typed_config", severity: "error", message: `typed_config: missing "@type"`, exit: 1},
 	// 6. Semantic checks.
 	{name: "duplicate listener name", old: "  clusters:", new: "  - name: ingress\n    address:\n      socket_address: {address: 0.0.0.0, port_value: 10001}\n  clusters:",
-		line: 26, token: "ingress", severity: "error", message: `duplicate listener name "ingress" (first defined at line 6)`, exit: 1},
+		line: 26, token: "ingress", severity: "warning", message: `listener name "ingress" is already taken (line 6): Envoy keeps the first listener of a name and ignores this one`, exit: 0},
 	{name: "duplicate cluster name", old: "  clusters:", new: "  clusters:\n  - name: backend\n    type: STATIC",
 		line: 29, token: "backend", severity: "error", message: `duplicate cluster name "backend" (first defined at line 27)`, exit: 1},
 	{name: "two listeners on one address", old: "  clusters:", new: "  - name: second\n    address:\n      socket_address: {address: 0.0.0.0, port_value: 10000}\n  clusters:",
@@ -105,12 +105,6 @@ var brokenCases = []brokenCase{
 		line: 21, token: "backnd", severity: "error", message: `cluster: unknown cluster "backnd": no static cluster has that name and there is no CDS; did you mean "backend"?`, exit: 1},
 	{name: "weighted cluster to unknown cluster", old: "route: {cluster: backend}", new: "route: {weighted_clusters: {clusters: [{name: backend, weight: 1}, {name: ghost, weight: 1}]}}",
 		line: 21, token: "ghost", severity: "error", message: `name: unknown cluster "ghost"`, exit: 1},
-	{name: "tcp_proxy to unknown cluster", old: "  clusters:",
-		new: "  - name: tcp\n    address:\n      socket_address: {address: 0.0.0.0, port_value: 10001}\n    filter_chains:\n    - filters:\n" +
-			"      - name: envoy.filters.network.tcp_proxy\n        typed_config:\n" +
-			"          \"@type\": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy\n" +
-			"          stat_prefix: tcp\n          cluster: nowhere\n  clusters:",
-		line: 35, token: "nowhere", severity: "error", message: `cluster: unknown cluster "nowhere"`, exit: 1},
 	{name: "v2 transport api version", old: "admin:", new: "dynamic_resources:\n  ads_config:\n    api_type: GRPC\n    transport_api_version: V2\n" +
 		"    grpc_services:\n    - envoy_grpc: {cluster_name: backend}\nadmin:",
 		line: 4, token: "V2", severity: "error", message: "transport_api_version: V2 is no longer supported by Envoy", exit: 1},

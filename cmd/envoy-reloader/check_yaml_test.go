@@ -126,7 +126,7 @@ var docCases = []yamlCase{
 		old: "    connect_timeout: 1s", new: "    connect_timeout: 1s\n    connect_timeout: -1s",
 		want: []wantDiag{
 			{28, "connect_timeout", "warning", `duplicate key "connect_timeout": Envoy uses the one at line 29`},
-			{29, "-1s", "error", "connect_timeout: value must be greater than 0s"}}},
+			{29, "-1s", "error", "connect_timeout: Invalid duration: Expected positive duration"}}},
 	{name: "duplicate block keeps the last", source: "yaml_utility.cc:107 (last wins)",
 		old: "  - name: backend\n", new: "  - name: backend\n    load_assignment: {cluster_name: \"\"}\n",
 		want: []wantDiag{{28, "load_assignment", "warning", `duplicate key "load_assignment": Envoy uses the one at line 31`}}},

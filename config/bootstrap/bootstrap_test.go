@@ -19,26 +19,49 @@ static_resources:
     name: a
     connect_timeout: 0.25s
     type: STATIC
-  - <<: *base
-    name: b
+  - *base
   - name: c
     connectTimeout: 2s
 `
 
-func TestAnchorsMergeKeysAndCamelCase(t *testing.T) {
+// TestAnchorsAndCamelCase: an alias repeats a whole mapping (here the
+// first cluster, which makes the second a duplicate), camelCase keys work.
+func TestAnchorsAndCamelCase(t *testing.T) {
 	res := Load("envoy.yaml", []byte(minimal), Options{})
-	if !res.Valid() || len(res.Diagnostics) != 0 {
-		t.Fatalf("diagnostics: %v", res.Diagnostics)
-	}
 	cs := res.Bootstrap.GetStaticResources().GetClusters()
 	if len(cs) != 3 {
 		t.Fatalf("%d clusters, want 3", len(cs))
 	}
-	if cs[1].GetName() != "b" || cs[1].GetConnectTimeout().AsDuration().Milliseconds() != 250 {
-		t.Errorf("merged cluster = %v", cs[1])
+	if cs[1].GetName() != "a" || cs[1].GetConnectTimeout().AsDuration().Milliseconds() != 250 {
+		t.Errorf("aliased cluster = %v", cs[1])
 	}
 	if cs[2].GetConnectTimeout().GetSeconds() != 2 {
 		t.Errorf("camelCase key not applied: %v", cs[2])
+	}
+}
+
+// TestMergeKeysAreRefused: yaml-cpp has no merge keys, so Envoy 1.40 sees
+// "<<" as a field name and refuses it ("no such field: '<<'").
+func TestMergeKeysAreRefused(t *testing.T) {
+	for _, doc := range []string{
+		"static_resources:\n  clusters:\n  - &base {name: a, connect_timeout: 1s}\n  - <<: *base\n    name: b\n",
+		"node: {id: a, metadata: {<<: {x: 1}}}\nstatic_resources: {}\n",
+	} {
+		res := Load("envoy.yaml", []byte(doc), Options{})
+		if doc[0] == 'n' {
+			// In a Struct "<<" is an ordinary key, as for Envoy.
+			if !res.Valid() || res.Bootstrap.GetNode().GetMetadata().GetFields()["<<"] == nil {
+				t.Errorf("metadata with a << key: %v", res.Diagnostics)
+			}
+			continue
+		}
+		found := false
+		for _, d := range res.Diagnostics {
+			found = found || (d.Severity == SeverityError && strings.Contains(d.Message, `unknown field "<<"`) && d.Line == 4)
+		}
+		if !found {
+			t.Errorf("merge key accepted or misplaced: %v", res.Diagnostics)
+		}
 	}
 }
 

@@ -56,6 +56,9 @@ type decoder struct {
 	// dupWarned holds the keys already warned about as duplicates, since an
 	// aliased mapping is visited once per alias.
 	dupWarned map[*yaml.Node]bool
+	// ignored holds the listeners Envoy drops (a second one of a name);
+	// the rules of building listeners skip them and what is inside them.
+	ignored map[*decodedMessage]bool
 }
 
 func newDecoder(file string, dataLen int, strict bool) *decoder {
@@ -137,13 +140,48 @@ func (d *decoder) decodeMessage(n *yaml.Node, m protoreflect.Message, path strin
 			d.note(n, path, "%s: %s written as its fields; Envoy accepts it (protobuf's legacy JSON parsing), the canonical form is %s", fieldName(path), full, canonicalForm(full))
 			entry := d.record(m, path, at, parent)
 			d.decodeFields(d.pairs(n), m, entry)
+			if full == "google.protobuf.Duration" {
+				d.checkDuration(n, m, path)
+			}
 			return
 		}
 		if n.Kind == yaml.SequenceNode && full != "google.protobuf.ListValue" && full != "google.protobuf.Value" {
 			d.errorf(n, path, "%s: expected %s for %s, got a list", fieldName(path), canonicalForm(full), full)
 			return
 		}
+		if full == "google.protobuf.BoolValue" && n.Kind == yaml.ScalarNode {
+			// parser.cc, TYPE_BOOL, kStr: a wrapper's value is parsed like a
+			// bool field, so the legacy parser reads a quoted "true", "yes" or
+			// "1" with absl::SimpleAtob; the 1.40.0 binary accepts
+			// `use_remote_address: "yes"` and refuses `use_remote_address: 1`.
+			if v := typeScalar(n); v.kind == jsonString {
+				if b, ok := simpleAtob(v.text); ok {
+					d.note(n, path, "%s: a quoted bool; Envoy accepts it (protobuf's legacy JSON parsing), the canonical form is %t", fieldName(path), b)
+					m.Set(m.Descriptor().Fields().ByName("value"), protoreflect.ValueOfBool(b))
+					return
+				}
+			}
+		}
+		if fd := m.Descriptor().Fields().ByName("value"); fd != nil && n.Kind == yaml.ScalarNode && isIntWrapper(full) {
+			// A quoted number in an integer wrapper is parsed as in an integer
+			// field ("0x64" is hexadecimal, "010" decimal: quotedHex), not by
+			// Go's protojson, which refuses both.
+			if v := typeScalar(n); v.kind == jsonString {
+				if val, ok := d.scalarValue(fd, v, n, path); ok {
+					m.Set(fd, val)
+				}
+				return
+			}
+		}
+		if full == "google.protobuf.Duration" && n.Kind == yaml.ScalarNode && strings.HasPrefix(strings.TrimPrefix(n.Value, "-"), ".") {
+			// protobuf's C++ parser wants a digit before the point; Go's does not.
+			d.errorf(n, path, "%s: invalid google.protobuf.Duration value %q (a digit must come before the point)", fieldName(path), n.Value)
+			return
+		}
 		d.decodeWellKnown(n, m, path)
+		if full == "google.protobuf.Duration" {
+			d.checkDuration(n, m, path)
+		}
 		return
 	}
 	if n.Kind != yaml.MappingNode {
@@ -230,6 +268,12 @@ func (d *decoder) unknownField(key *yaml.Node, path, name string, entry *decoded
 		names = append(names, string(fields.Get(i).Name()))
 	}
 	msg := fmt.Sprintf("unknown field %q in %s", name, desc.FullName())
+	if name == "<<" {
+		// yaml-cpp, Envoy's YAML reader, has no merge keys (yaml_utility.cc,
+		// parseYamlNode copies "<<" as a key).
+		d.errorf(key, path, "%s: Envoy's YAML reader (yaml-cpp) does not expand merge keys; repeat the fields, or use an alias of the whole mapping", msg)
+		return
+	}
 	if s := suggest.Closest(name, names); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 		// The typo is the one diagnostic: no "stat_prefix is required" after it.
@@ -378,4 +422,24 @@ func joinPath(parent, name string) string {
 		return name
 	}
 	return parent + "." + name
+}
+
+func isIntWrapper(name protoreflect.FullName) bool {
+	switch name {
+	case "google.protobuf.Int32Value", "google.protobuf.Int64Value", "google.protobuf.UInt32Value", "google.protobuf.UInt64Value":
+		return true
+	}
+	return false
+}
+
+// checkDuration mirrors MessageUtil::validateDurationFields
+// (source/common/protobuf/utility.cc), which Envoy runs over every Duration
+// of the bootstrap: the 1.40.0 binary refuses a negative timeout anywhere
+// ("Invalid duration: Expected positive duration").
+func (d *decoder) checkDuration(n *yaml.Node, m protoreflect.Message, path string) {
+	fields := m.Descriptor().Fields()
+	secs, nanos := m.Get(fields.ByName("seconds")).Int(), m.Get(fields.ByName("nanos")).Int()
+	if secs < 0 || nanos < 0 {
+		d.errorf(n, path, "%s: Invalid duration: Expected positive duration", fieldName(path))
+	}
 }

@@ -8,16 +8,16 @@ import (
 )
 
 // Mappings and lists as Envoy sees them: the entries of a mapping after
-// merge keys, !ignore and duplicate keys, and the elements of a list after
+// !ignore and duplicate keys (merge keys are not expanded, as yaml-cpp does not), and the elements of a list after
 // protobuf's legacy leniencies.
 
-// pair is one key/value of a mapping after merge keys (<<) are expanded.
+// pair is one key/value of a mapping.
 type pair struct{ key, value *yaml.Node }
 
-// pairs lists a mapping's entries with `<<` merges expanded; explicit keys
-// come after merged ones so that they win, as YAML specifies.
+// pairs lists a mapping's entries as parseYamlNode keeps them: without the
+// keys tagged !ignore, the last of a key given twice.
 func (d *decoder) pairs(n *yaml.Node) []pair {
-	var merged, explicit []pair
+	var explicit []pair
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Tag == "!ignore" {
@@ -26,39 +26,13 @@ func (d *decoder) pairs(n *yaml.Node) []pair {
 			// under it still serve aliases elsewhere.
 			continue
 		}
-		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge" {
-			v = d.resolve(v)
-			sources := []*yaml.Node{v}
-			if v.Kind == yaml.SequenceNode {
-				sources = v.Content
-			}
-			for _, s := range sources {
-				if s = d.resolve(s); s.Kind == yaml.MappingNode && !d.over {
-					merged = append(merged, d.pairs(s)...)
-				}
-			}
-			continue
-		}
+		// A merge key (<<) is an ordinary key to Envoy: yaml-cpp implements
+		// no merges, so parseYamlNode puts "<<" into the Struct as it is, and
+		// protobuf refuses it as an unknown field (the 1.40.0 binary: "no such
+		// field: '<<'"). It is kept here as a pair, to be refused the same way.
 		explicit = append(explicit, pair{k, v})
 	}
-	explicit = d.lastWins(explicit)
-	if len(merged) == 0 {
-		return explicit
-	}
-	overridden := make(map[string]bool, len(explicit))
-	for _, p := range explicit {
-		overridden[p.key.Value] = true
-	}
-	out := make([]pair, 0, len(merged)+len(explicit))
-	seen := make(map[string]bool)
-	// Later merge sources do not override earlier ones (YAML merge rules).
-	for _, p := range merged {
-		if !overridden[p.key.Value] && !seen[p.key.Value] {
-			seen[p.key.Value] = true
-			out = append(out, p)
-		}
-	}
-	return append(out, explicit...)
+	return d.lastWins(explicit)
 }
 
 // lastWins drops all but the last of keys given twice, warning at each

@@ -14,6 +14,10 @@ func (d *decoder) loadTimeRules(b *bootstrapv3.Bootstrap) {
 	for _, entry := range d.messages {
 		// Interface() costs a reflection look-up: done once, not per rule.
 		m := entry.msg.Interface()
+		if d.isIgnored(entry) {
+			d.checkDeprecated(entry)
+			continue
+		}
 		d.checkFilterChains(entry, m)
 		d.checkRegex(entry, m)
 		d.checkExtension(entry, m, byName)

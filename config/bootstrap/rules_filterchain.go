@@ -77,6 +77,7 @@ var httpFilterKinds = map[protoreflect.FullName]filterKind{
 	"envoy.extensions.filters.http.router.v3.Router":                            {"envoy.filters.http.router", true},
 	"envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec":             {"envoy.filters.http.upstream_codec", true},
 	"envoy.extensions.filters.http.cors.v3.Cors":                                {"envoy.filters.http.cors", false},
+	"envoy.extensions.filters.http.cache.v3.CacheConfig":                        {"envoy.filters.http.cache", false},
 	"envoy.extensions.filters.http.health_check.v3.HealthCheck":                 {"envoy.filters.http.health_check", false},
 	"envoy.extensions.filters.http.grpc_web.v3.GrpcWeb":                         {"envoy.filters.http.grpc_web", false},
 	"envoy.extensions.filters.http.ext_authz.v3.ExtAuthz":                       {"envoy.filters.http.ext_authz", false},

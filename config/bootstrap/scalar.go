@@ -207,6 +207,9 @@ func kindWord(fd protoreflect.FieldDescriptor) string {
 // JSON number, or a string of decimal digits (absl::SimpleAtoi, no blanks),
 // either of them also an integral float such as 1e3 (ParseFloatStringAsInt).
 func parseInt(v envoyScalar, bits int) (int64, bool) {
+	if u, ok := quotedHex(v, bits-1); ok {
+		return int64(u), true
+	}
 	if !numeric(v) {
 		return 0, false
 	}
@@ -221,6 +224,9 @@ func parseInt(v envoyScalar, bits int) (int64, bool) {
 }
 
 func parseUint(v envoyScalar, bits int) (uint64, bool) {
+	if u, ok := quotedHex(v, bits); ok {
+		return u, true
+	}
 	if !numeric(v) {
 		return 0, false
 	}
@@ -232,6 +238,18 @@ func parseUint(v envoyScalar, bits int) (uint64, bool) {
 		return 0, false
 	}
 	return uint64(f), true
+}
+
+// quotedHex reads a quoted "0x1f90": protobuf's integer parsing of a string
+// takes a 0x prefix as hexadecimal (the 1.40.0 binary accepts
+// port_value: "0x10" as 16 and refuses "0x10000" as over 65535), without a
+// sign or blanks; a leading 0 stays decimal ("010" is 10).
+func quotedHex(v envoyScalar, bits int) (uint64, bool) {
+	if v.kind != jsonString || len(v.text) < 3 || v.text[0] != '0' || (v.text[1] != 'x' && v.text[1] != 'X') {
+		return 0, false
+	}
+	u, err := strconv.ParseUint(v.text[2:], 16, bits)
+	return u, err == nil && !strings.ContainsAny(v.text[2:], "+-_")
 }
 
 // numeric reports whether v may stand for a number: a JSON number, or a

@@ -9,7 +9,6 @@ import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"gopkg.in/yaml.v3"
 
@@ -39,10 +38,14 @@ func (d *decoder) semanticChecks(root *decodedMessage, file string) []Referenced
 	clusters := d.checkClusterNames(b)
 	d.checkListeners(b)
 	d.loadTimeRules(b)
+	d.checkBootstrap(root, b)
 
 	var refs []clusterRef
 	var files []ReferencedFile
 	for _, entry := range d.messages {
+		if d.isIgnored(entry) {
+			continue
+		}
 		switch m := entry.msg.Interface().(type) {
 		case *routev3.RouteAction:
 			refs = appendRef(refs, m.GetCluster(), entry, "cluster")
@@ -50,14 +53,15 @@ func (d *decoder) semanticChecks(root *decodedMessage, file string) []Referenced
 			refs = appendRef(refs, m.GetName(), entry, "name")
 		case *routev3.RouteAction_RequestMirrorPolicy:
 			refs = appendRef(refs, m.GetCluster(), entry, "cluster")
-		case *tcpproxyv3.TcpProxy:
-			refs = appendRef(refs, m.GetCluster(), entry, "cluster")
-		case *tcpproxyv3.TcpProxy_WeightedCluster_ClusterWeight:
-			refs = appendRef(refs, m.GetName(), entry, "name")
+		// A tcp_proxy's cluster is looked up per connection, not when the
+		// listener is built: the 1.40.0 binary validates a tcp_proxy naming
+		// no cluster there is, so it is not a reference checked here.
 		case *corev3.ConfigSource:
 			//lint:ignore SA1019 detecting the deprecated V2 is the point
 			if m.GetResourceApiVersion() == corev3.ApiVersion_V2 {
-				d.errorf(entry.pos("resource_api_version"), joinPath(entry.path, "resource_api_version"), "resource_api_version: V2 is no longer supported by Envoy; use V3")
+				// Only the transport version is refused: the 1.40.0 binary validates
+				// and starts with resource_api_version: V2 on a config source.
+				d.report(SeverityWarning, entry.pos("resource_api_version"), joinPath(entry.path, "resource_api_version"), "resource_api_version: V2 is deprecated; Envoy 1.40 accepts it here but serves only V3 resources: use V3")
 			}
 			//lint:ignore SA1019 Envoy still reads the deprecated path field
 			files = appendFile(files, m.GetPath(), entry.pos("path"))
@@ -78,6 +82,20 @@ func (d *decoder) semanticChecks(root *decodedMessage, file string) []Referenced
 	}
 	d.checkFilesExist(files, file)
 	return files
+}
+
+// isIgnored reports whether entry is, or is inside, a listener Envoy
+// ignores (a second listener of a taken name): Envoy never builds it.
+func (d *decoder) isIgnored(entry *decodedMessage) bool {
+	if d.ignored == nil {
+		return false
+	}
+	for e := entry; e != nil; e = e.parent {
+		if d.ignored[e] {
+			return true
+		}
+	}
+	return false
 }
 
 func appendRef(refs []clusterRef, name string, entry *decodedMessage, field string) []clusterRef {
@@ -117,16 +135,35 @@ func (d *decoder) checkDuplicate(first map[string]*yaml.Node, name string, entry
 	first[name] = at
 }
 
-// checkListeners reports duplicate listener names and two listeners bound to
-// the same protocol, address and port.
+// checkListeners reports a listener name given twice and two listeners
+// bound to the same protocol, address and port. A static listener whose name
+// is already taken is dropped without a word by Envoy 1.40 (the 1.40.0
+// binary validates and serves such a bootstrap; ListenerManagerImpl's
+// addOrUpdateListener in source/common/listener_manager/listener_manager_impl.cc
+// keeps the first), so the second one is only a warning, and its address
+// is not compared.
 func (d *decoder) checkListeners(b *bootstrapv3.Bootstrap) {
 	names := make(map[string]*yaml.Node)
 	addrs := make(map[string]*yaml.Node)
 	for _, l := range b.GetStaticResources().GetListeners() {
 		entry := d.byMsg[l]
-		d.checkDuplicate(names, l.GetName(), entry, "listener")
+		if entry == nil {
+			continue
+		}
+		if name := l.GetName(); name != "" {
+			at := entry.pos("name")
+			if prev, dup := names[name]; dup {
+				d.report(SeverityWarning, at, joinPath(entry.path, "name"), "listener name %q is already taken (line %d): Envoy keeps the first listener of a name and ignores this one", name, prev.Line)
+				if d.ignored == nil {
+					d.ignored = make(map[*decodedMessage]bool)
+				}
+				d.ignored[entry] = true
+				continue
+			}
+			names[name] = at
+		}
 		sa := l.GetAddress().GetSocketAddress()
-		if entry == nil || sa == nil || (l.GetBindToPort() != nil && !l.GetBindToPort().GetValue()) {
+		if sa == nil || (l.GetBindToPort() != nil && !l.GetBindToPort().GetValue()) {
 			continue
 		}
 		port, ok := sa.GetPortSpecifier().(*corev3.SocketAddress_PortValue)

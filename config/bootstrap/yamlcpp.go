@@ -34,7 +34,9 @@ type envoyScalar struct {
 }
 
 // typeScalar types a plain or quoted YAML scalar the way parseYamlNode does
-// (yaml_utility.cc lines 46-95 at envoyproxy/envoy 0f485d8c):
+// in Envoy 1.40 (source/common/protobuf/yaml_utility.cc, parseYamlNode; the
+// double branch was removed after envoyproxy/envoy#24410, and the 1.40.0
+// binary keeps `name: 1.50` as the string "1.50"):
 //  1. yaml-cpp's Null (plain ~, null, Null, NULL or nothing) is null;
 //  2. a scalar yaml-cpp tags "!" (quoted, literal, folded, or an explicit !)
 //     is a string;
@@ -42,9 +44,10 @@ type envoyScalar struct {
 //  4. what YAML::convert<int64_t> decodes is a number when it fits int32,
 //     otherwise its decimal digits as a string (the JSON mapping takes
 //     quoted integers, and 64-bit values would lose precision as doubles);
-//  5. what YAML::convert<double> decodes is a number when finite, else the
-//     strings "NaN", "Infinity" or "-Infinity";
-//  6. anything else is a string.
+//  5. anything else, floats included, is the string as written: `1.5`,
+//     `1e3` and `.inf` reach protobuf as "1.5", "1e3" and ".inf", which a
+//     string field takes as they are and a float field parses (the JSON
+//     mapping accepts quoted numbers).
 func typeScalar(n *yaml.Node) envoyScalar {
 	s := n.Value
 	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 || n.Tag == "!" {
@@ -67,17 +70,6 @@ func typeScalar(n *yaml.Node) envoyScalar {
 			return envoyScalar{kind: jsonNumber, num: float64(i), text: text}
 		}
 		return envoyScalar{kind: jsonString, text: strconv.FormatInt(i, 10)}
-	}
-	if f, ok := cppDouble(s); ok {
-		switch {
-		case math.IsNaN(f):
-			return envoyScalar{kind: jsonString, text: "NaN"}
-		case math.IsInf(f, 1):
-			return envoyScalar{kind: jsonString, text: "Infinity"}
-		case math.IsInf(f, -1):
-			return envoyScalar{kind: jsonString, text: "-Infinity"}
-		}
-		return envoyScalar{kind: jsonNumber, num: f, text: strconv.FormatFloat(f, 'g', -1, 64)}
 	}
 	return envoyScalar{kind: jsonString, text: s}
 }
@@ -169,61 +161,6 @@ func allDigits(s string, base int) bool {
 		}
 	}
 	return true
-}
-
-// cppDouble mirrors yaml-cpp's convert<double>::decode: a decimal number as
-// an istream reads it, then YAML's .inf/.nan spellings; an overflow fails.
-func cppDouble(s string) (float64, bool) {
-	switch s {
-	case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF":
-		return math.Inf(1), true
-	case "-.inf", "-.Inf", "-.INF":
-		return math.Inf(-1), true
-	case ".nan", ".NaN", ".NAN":
-		return math.NaN(), true
-	}
-	t := strings.TrimRight(s, " \t\n\r\f\v")
-	if !isDecimalFloat(t) {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(t, 64)
-	return f, err == nil
-}
-
-// isDecimalFloat accepts [+-](digits[.digits]|.digits)[(e|E)[+-]digits]: what
-// an istream reads as a double, without Go's extras (hex floats, Inf, _).
-func isDecimalFloat(s string) bool {
-	i := 0
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		i++
-	}
-	digits := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i, digits = i+1, digits+1
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i, digits = i+1, digits+1
-		}
-	}
-	if digits == 0 {
-		return false
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		exp := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i, exp = i+1, exp+1
-		}
-		if exp == 0 {
-			return false
-		}
-	}
-	return i == len(s)
 }
 
 // simpleAtob mirrors absl::SimpleAtob, which protobuf's legacy JSON parser

@@ -35,9 +35,10 @@ func TestTypeScalar(t *testing.T) {
 		{"2147483647", jsonNumber, "2147483647", false},
 		// Beyond int32: the decimal digits as a string.
 		{"2147483648", jsonString, "2147483648", false}, {"0x100000000", jsonString, "4294967296", false},
-		// convert<double>: finite → number, else the JSON mapping's strings.
-		{"1.5", jsonNumber, "1.5", false}, {"1e3", jsonNumber, "1000", false}, {"08", jsonNumber, "8", false},
-		{".inf", jsonString, "Infinity", false}, {"-.inf", jsonString, "-Infinity", false}, {".nan", jsonString, "NaN", false},
+		// Floats stay strings as written (Envoy 1.40 has no double branch).
+		{"1.5", jsonString, "1.5", false}, {"1.50", jsonString, "1.50", false}, {"1e3", jsonString, "1e3", false},
+		{"08", jsonString, "08", false}, {"-1.5", jsonString, "-1.5", false},
+		{".inf", jsonString, ".inf", false}, {"-.inf", jsonString, "-.inf", false}, {".nan", jsonString, ".nan", false},
 		// Anything else is a string.
 		{"1s", jsonString, "1s", false}, {"0x", jsonString, "0x", false}, {"1_000", jsonString, "1_000", false},
 		{"inf", jsonString, "inf", false}, {"0x1p3", jsonString, "0x1p3", false},
@@ -67,7 +68,7 @@ static_resources: {}
 		t.Fatal(res.Diagnostics)
 	}
 	got := res.Bootstrap.GetNode().GetMetadata().AsMap()
-	want := map[string]any{"a": true, "b": "on", "c": 16.0, "d": "4294967296", "e": 1.5, "f": nil}
+	want := map[string]any{"a": true, "b": "on", "c": 16.0, "d": "4294967296", "e": "1.5", "f": nil}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s: got %#v, want %#v", k, got[k], v)
@@ -102,6 +103,21 @@ func TestObjectFormsOfWellKnownTypes(t *testing.T) {
 		}
 		if len(d.diags) != 1 || d.diags[0].Severity != SeverityNote {
 			t.Errorf("%s: want one note in strict mode, got %v", tt.yaml, d.diags)
+		}
+	}
+}
+
+// TestQuotedHexIntegers: protobuf reads a quoted 0x number as hexadecimal
+// (the 1.40.0 binary: port_value "0x10" is 16, "0x10000" is over 65535), a
+// leading zero as decimal, and refuses a sign before the 0x.
+func TestQuotedHexIntegers(t *testing.T) {
+	for _, tt := range []struct {
+		v     string
+		valid bool
+	}{{`"0x10"`, true}, {`"0X1f90"`, true}, {`"010"`, true}, {`"0x10000"`, false}, {`"-0x1"`, false}, {`"0x"`, false}} {
+		doc := "static_resources:\n  clusters:\n  - name: c\n    type: STATIC\n    load_assignment:\n      cluster_name: c\n      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: " + tt.v + "}}}}]}]\n    per_connection_buffer_limit_bytes: " + tt.v + "\n"
+		if res := Load("h.yaml", []byte(doc), Options{}); res.Valid() != tt.valid {
+			t.Errorf("%s: valid = %v, want %v (%v)", tt.v, res.Valid(), tt.valid, res.Diagnostics)
 		}
 	}
 }
