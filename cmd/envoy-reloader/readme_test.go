@@ -308,8 +308,6 @@ func TestReadmeMakeTargetsExist(t *testing.T) {
 // Every relative link of the README and the docs leads to a file.
 func TestReadmeLinksExist(t *testing.T) {
 	root := envoytest.RepoRoot(t)
-	// docs/real-envoy.md is written on the lead's branch.
-	pending := map[string]bool{filepath.Join(root, "docs", "real-envoy.md"): true}
 	files, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	files = append(files, filepath.Join(root, "README.md"))
 	link := regexp.MustCompile(`\]\(([^)#:]+)(?:#[^)]*)?\)`)
@@ -320,7 +318,7 @@ func TestReadmeLinksExist(t *testing.T) {
 		}
 		for _, m := range link.FindAllSubmatch(b, -1) {
 			target := filepath.Join(filepath.Dir(f), string(m[1]))
-			if _, err := os.Stat(target); err != nil && !pending[target] {
+			if _, err := os.Stat(target); err != nil {
 				t.Errorf("%s links to %s, which does not exist", filepath.Base(f), m[1])
 			}
 		}
