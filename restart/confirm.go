@@ -206,7 +206,7 @@ func (c *Confirmer) Wait(ctx context.Context, before uint32, watchdog Watchdog) 
 	for {
 		info, err := c.Admin.ServerInfo(ctx)
 		switch {
-		case err == nil && Epoch(info) > before && info.GetState() == adminv3.ServerInfo_LIVE:
+		case err == nil && Epoch(info) > before && info.GetState() == adminv3.ServerInfo_LIVE && !c.blind:
 			c.remember(Epoch(info), info)
 			return info, nil, nil
 		case err == nil && info.GetState() == adminv3.ServerInfo_LIVE && c.blind && begunSince(info, signalled):

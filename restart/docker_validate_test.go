@@ -49,18 +49,22 @@ func TestValidateCommandKeepsTheServingEnvoysFlags(t *testing.T) {
 }
 
 func TestNewestEpochFailedReadsTheLastReport(t *testing.T) {
-	live := "[..][12][info][main] [source/server/server.cc:1098] starting main dispatch loop"
-	failed := "[..][1][INFO][core] [envoy-hot-restarter] PID=30 exited with code=1"
-	clean := "[..][1][INFO][core] [envoy-hot-restarter] PID=12 exited with code=0"
+	forked := func(pid string) string {
+		return "[..][1][INFO][core] [envoy-hot-restarter] forked new child process with PID=" + pid
+	}
+	exited := func(pid, code string) string {
+		return "[..][1][INFO][core] [envoy-hot-restarter] PID=" + pid + " exited with code=" + code
+	}
 	for _, tc := range []struct {
 		name  string
 		lines []string
 		want  bool
 	}{
-		{"nothing failed", []string{live, clean, live}, false},
-		{"the newest epoch failed", []string{live, failed}, true},
-		{"a parent exited cleanly after", []string{live, failed, clean}, true},
-		{"an epoch started after the failure", []string{live, failed, live}, false},
+		{"nothing failed", []string{forked("12"), forked("30")}, false},
+		{"the newest epoch failed", []string{forked("12"), forked("30"), exited("30", "1")}, true},
+		{"a parent exited cleanly after", []string{forked("12"), forked("30"), exited("30", "1"), exited("12", "0")}, true},
+		{"an older epoch failed, not the newest", []string{forked("12"), forked("30"), exited("12", "1")}, false},
+		{"an epoch started after the failure", []string{forked("30"), exited("30", "1"), forked("31")}, false},
 		{"no log", nil, false},
 	} {
 		if got := newestEpochFailed(tc.lines); got != tc.want {

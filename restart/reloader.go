@@ -236,22 +236,28 @@ func (h *HotRestart) Reload(ctx context.Context, res *bootstrap.Result) (out Out
 // the evidence: a real Envoy logs about 60 lines per epoch at start.
 const failureEvidenceLines = 400
 
-// newestEpochFailed reads a target's log: the restarter's last report of a
-// child is a failure, and no epoch started after it. Then a refused admin
-// is the running Envoy's, closed for the failed epoch, and not a wrong
-// admin URL.
+// newestEpochFailed reads a target's log for the restarter's own lines,
+// which do not depend on Envoy's log level: the last child it forked
+// exited non-zero. Then a refused admin is the running Envoy's, closed for
+// the failed epoch, and not a wrong admin URL.
 func newestEpochFailed(lines []string) bool {
-	failed := false
+	newest, failed := "", false
 	for _, l := range lines {
-		switch {
-		case childFailure([]string{l}) != nil:
-			failed = true
-		case strings.Contains(l, "starting main dispatch loop"):
-			failed = false
+		if m := forkedChild.FindStringSubmatch(l); m != nil {
+			newest, failed = m[1], false
+			continue
+		}
+		if m := exitedChild.FindStringSubmatch(l); m != nil && m[1] == newest {
+			failed = m[2] != "0"
 		}
 	}
 	return failed
 }
+
+var (
+	forkedChild = regexp.MustCompile(`forked new child process with PID=(\d+)`)
+	exitedChild = regexp.MustCompile(`PID=(\d+) exited with code=(\d+)`)
+)
 
 // logLinesFor: a stopped target's last 20 lines; every line since the
 // signal otherwise.

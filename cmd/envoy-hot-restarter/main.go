@@ -60,6 +60,8 @@ type restarter struct {
 	heldHUP bool
 	// heldUSR1 is a SIGUSR1 the newest child gets once initialized.
 	heldUSR1 bool
+	// stopping is set by SIGTERM or SIGINT: no epoch starts after it.
+	stopping bool
 }
 
 // initWatch follows one epoch's initialization through the shared memory.
@@ -127,10 +129,8 @@ func (r *restarter) handle(sig os.Signal, sigs <-chan os.Signal) (code int, done
 	switch sig {
 	case syscall.SIGHUP:
 		if r.init != nil {
-			if !r.heldHUP {
-				r.log("got SIGHUP while epoch %d is still initializing: the next epoch starts once it is done "+
-					"(Envoy refuses one before: previous envoy process is still initializing)", r.children[r.newest])
-			}
+			r.log("got SIGHUP while epoch %d is still initializing: the next epoch starts once it is done "+
+				"(Envoy refuses one before: previous envoy process is still initializing)", r.children[r.newest])
 			r.heldHUP = true
 			return 0, false
 		}
@@ -172,6 +172,10 @@ func (r *restarter) pollInit() {
 // SIGHUP asked for.
 func (r *restarter) initDone() {
 	r.init = nil
+	if r.stopping {
+		r.heldHUP, r.heldUSR1 = false, false
+		return
+	}
 	if r.heldUSR1 {
 		r.heldUSR1 = false
 		if _, alive := r.children[r.newest]; alive {
@@ -324,6 +328,7 @@ func (r *restarter) reap() (code int, done bool) {
 // terminateAll sends SIGTERM to every child and waits for them, then kills
 // the ones still there.
 func (r *restarter) terminateAll(sigs <-chan os.Signal) int {
+	r.stopping = true // a held SIGHUP must not start an epoch now
 	r.signalAll(syscall.SIGTERM)
 	deadline := time.Now().Add(termWait)
 	timeout := time.After(termWait)

@@ -153,3 +153,26 @@ func TestRestoreTouchesOnlyALayoutItKnows(t *testing.T) {
 		t.Errorf("a missing region read as existing")
 	}
 }
+
+// TestStopStartsNoHeldEpoch: SIGTERM while a SIGHUP is held ends every
+// epoch; the held one is never started.
+func TestStopStartsNoHeldEpoch(t *testing.T) {
+	r, _, _ := startStandin(t, envoytest.Options{DrainTimeS: 1, ParentShutdownTime: 2, ExtraArgs: []string{"--init-delay", "400ms"}})
+	hup(t, r)
+	r.WaitLog(t, "forking and execing new child process at epoch 1", 5*time.Second)
+	hup(t, r)
+	r.WaitLog(t, "got SIGHUP while epoch 1 is still initializing", 5*time.Second)
+	if err := syscall.Kill(r.PID(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the restarter did not end within 10 s of SIGTERM:\n%s", r.Log())
+	}
+	if after := r.Log()[strings.Index(r.Log(), "got SIGTERM"):]; strings.Contains(after, "forking and execing") {
+		t.Errorf("an epoch was started after SIGTERM:\n%s", r.Log())
+	}
+}
