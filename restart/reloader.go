@@ -88,9 +88,9 @@ type HotRestart struct {
 	warnedUnverified string
 }
 
-// failedChild matches the restarter's line for a child that did not exit
-// cleanly (hot-restarter.py and envoy-hot-restarter print the same).
-var failedChild = regexp.MustCompile(`PID=\d+ exited with code=(\d+)`)
+// exitedChild matches the restarter's line for a child that exited, with
+// its PID and code (hot-restarter.py and envoy-hot-restarter print the same).
+var exitedChild = regexp.MustCompile(`PID=(\d+) exited with code=(\d+)`)
 
 // ChildFailedError says the restarter reported the new epoch's failure.
 type ChildFailedError struct{ Code int }
@@ -104,8 +104,8 @@ func (e *ChildFailedError) Error() string {
 
 func childFailure(lines []string) error {
 	for _, l := range lines {
-		if m := failedChild.FindStringSubmatch(l); m != nil && m[1] != "0" {
-			code, _ := strconv.Atoi(m[1])
+		if m := exitedChild.FindStringSubmatch(l); m != nil && m[2] != "0" {
+			code, _ := strconv.Atoi(m[2])
 			return &ChildFailedError{Code: code}
 		}
 	}
@@ -254,10 +254,7 @@ func newestEpochFailed(lines []string) bool {
 	return failed
 }
 
-var (
-	forkedChild = regexp.MustCompile(`forked new child process with PID=(\d+)`)
-	exitedChild = regexp.MustCompile(`PID=(\d+) exited with code=(\d+)`)
-)
+var forkedChild = regexp.MustCompile(`forked new child process with PID=(\d+)`)
 
 // logLinesFor: a stopped target's last 20 lines; every line since the
 // signal otherwise.
