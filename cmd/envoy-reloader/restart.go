@@ -56,7 +56,7 @@ usage or reloader.yaml errors.`,
 			running.Wait()
 			failed := false
 			for _, ev := range events {
-				p.Reload(ev)
+				p.Event(ev)
 				failed = failed || ev.Result != reload.ResultOK
 			}
 			if failed {

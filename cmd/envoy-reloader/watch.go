@@ -84,11 +84,11 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 	}
 	envoys := s.Envoys()
 	p.NameEnvoys(envoyNames(envoys))
-	onReload := p.Reload
+	onEvent := p.Event
 	if s.Notify || s.NotifySuccess {
 		notifier := report.NewNotifier(s.NotifySuccess)
 		defer notifier.Wait() // the last failure's notification is not cut off at exit
-		onReload = func(ev reload.Event) { p.Reload(ev); notifier.Reload(ev) }
+		onEvent = func(ev reload.Event) { p.Event(ev); notifier.Event(ev) }
 	}
 	loop := &reload.Loop{
 		WatchOptions: watch.Options{
@@ -96,7 +96,7 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 			PollAuto: auto, PollInterval: interval,
 			Logger: watchLogger(p, verbose, stderr),
 		},
-		Report: onReload,
+		Report: onEvent,
 		Notify: p.Notice,
 	}
 	for _, pattern := range s.Watch.Extra {
@@ -145,23 +145,8 @@ func loopEnvoy(ctx context.Context, e config.Envoy, p *report.Printer, dryRun, a
 	if alone {
 		le.Pipeline.Reloader = spinningReloader{setup.reloader, p}
 	}
-	if setup.follow == nil {
-		return le, setup.close, nil
-	}
-	remap := make(chan struct{}, 1)
-	le.Remap = remap
-	followCtx, stopFollowing := context.WithCancel(ctx)
-	followed := make(chan struct{})
-	go func() {
-		defer close(followed)
-		setup.follow(followCtx, func() {
-			select {
-			case remap <- struct{}{}:
-			default: // one pending remap covers any number of changes
-			}
-		})
-	}()
-	return le, func() { stopFollowing(); <-followed; setup.close() }, nil
+	le.Follow = setup.follow // the loop runs it for as long as it runs
+	return le, setup.close, nil
 }
 
 func envoyNames(envoys []config.Envoy) []string {

@@ -3,6 +3,9 @@ package reload
 import (
 	"cmp"
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"slices"
 	"sync"
 	"time"
@@ -24,10 +27,10 @@ type Envoy struct {
 	// machine (relative paths, container paths); nil keeps paths relative
 	// to the bootstrap's directory.
 	HostPath func(string) string
-	// Remap, when it delivers, says HostPath's answers may have changed (the
-	// container was recreated with other mounts): the watch set is mapped
-	// again at once.
-	Remap <-chan struct{}
+	// Follow, when set, runs for as long as the loop and calls changed
+	// each time HostPath's answers may have changed (the container was
+	// recreated with other mounts): the watch set is mapped again at once.
+	Follow func(ctx context.Context, changed func())
 
 	// RetryDelay is the first wait before trying a save again (default
 	// 1s); each further try waits twice as long, up to MaxRetryDelay
@@ -36,13 +39,17 @@ type Envoy struct {
 	// retryScheduled, when set (tests), sees each wait chosen.
 	retryScheduled func(time.Duration)
 
-	loop  *Loop
+	links envoyLinks
+	// remap holds one token while a change of HostPath's answers waits.
+	remap chan struct{}
 	inbox inbox
 	// hints say the Envoy's files may hold a whole save before their batch
 	// is due (watch's early hint): its checks are made ahead by a goroutine
 	// of its own, one hint after the other.
-	hints     chan struct{}
-	preparing sync.WaitGroup
+	hints chan struct{}
+	// helpers are the Envoy's own goroutines: the checks ahead, and
+	// Follow.
+	helpers sync.WaitGroup
 
 	// watchMu guards watched, which the loop reads to dispatch batches.
 	watchMu sync.Mutex
@@ -67,6 +74,18 @@ const (
 	maxRetryDelay   = 5 * time.Second
 )
 
+// envoyLinks are what an Envoy needs of the loop it runs in, handed to it
+// rather than a pointer to the loop.
+type envoyLinks struct {
+	report func(Event)
+	notice func(Notice)
+	// watchChanged makes the watcher follow this Envoy's new files; an
+	// error is the watcher's.
+	watchChanged func() error
+	patterns     []string // watch.extra, for the watching message
+	several      bool     // errors name the Envoy when there are several
+}
+
 // start validates the bootstrap once and reports it.
 func (e *Envoy) start() error {
 	start := time.Now()
@@ -74,28 +93,50 @@ func (e *Envoy) start() error {
 	if err != nil {
 		return err
 	}
-	first := Event{Event: "start", Envoy: e.Name, Time: start, Result: ResultOK, Files: []string{e.Pipeline.Bootstrap},
-		Diagnostics: diagnosticsOf(res), ValidateMs: Millis(time.Since(start)), Bootstrap: res}
-	if !res.Valid() {
-		first.Result, first.Reason = ResultInvalid, ReasonInvalidConfig
-	}
+	first := newEvent("start", start, []string{e.Pipeline.Bootstrap})
+	first.Envoy = e.Name
+	first.ValidateMs = Millis(time.Since(start))
 	first.TotalMs = *first.ValidateMs
-	if res.Valid() {
+	if first.validated(res) {
 		e.applied = res.Bootstrap
 	}
 	e.last = res
 	e.watched = e.watchFiles(res)
 	e.inbox.ready = make(chan struct{}, 1)
 	e.hints = make(chan struct{}, 1)
-	e.loop.report(first)
+	e.remap = make(chan struct{}, 1)
+	e.links.report(first)
 	return nil
+}
+
+// startError says which Envoy could not start when there are several.
+func (e *Envoy) startError(err error) error {
+	if e.links.several {
+		return fmt.Errorf("envoy %s: %w", e.Name, err)
+	}
+	return err
+}
+
+// loadAtStart is the first validation, whose failure to read ends Run.
+func (e *Envoy) loadAtStart() (*bootstrap.Result, error) {
+	res, err := bootstrap.LoadFile(e.Pipeline.Bootstrap, e.Pipeline.Options)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, e.startError(fmt.Errorf("%s: %w", e.Pipeline.Bootstrap, ErrBootstrapMissing))
+	case err != nil:
+		return nil, e.startError(fmt.Errorf("%w: %w", ErrBootstrapUnreadable, err)) // err names the file
+	}
+	return res, nil
 }
 
 // run reloads this Envoy for each batch handed to it until ctx is done.
 func (e *Envoy) run(ctx context.Context) {
+	defer e.helpers.Wait()
 	if e.Pipeline.Reloader != nil { // a dry run has nothing slow to start
-		e.preparing.Go(func() { e.prepareOnHints(ctx) })
-		defer e.preparing.Wait()
+		e.helpers.Go(func() { e.prepareOnHints(ctx) })
+	}
+	if e.Follow != nil {
+		e.helpers.Go(func() { e.Follow(ctx, e.remapDue) })
 	}
 	for {
 		select {
@@ -110,8 +151,8 @@ func (e *Envoy) run(ctx context.Context) {
 			}
 		case <-e.retryDue:
 			e.retryReload(ctx)
-		case <-e.Remap:
-			e.remap()
+		case <-e.remap:
+			e.followMounts()
 		}
 	}
 }
@@ -145,7 +186,7 @@ func (e *Envoy) dropHints() {
 }
 
 func (e *Envoy) notify(event, level, msg string) {
-	e.loop.notice(Notice{Event: event, Envoy: e.Name, Time: time.Now(), Level: level, Path: e.Pipeline.Bootstrap, Message: msg})
+	e.links.notice(Notice{Event: event, Envoy: e.Name, Time: time.Now(), Level: level, Path: e.Pipeline.Bootstrap, Message: msg})
 }
 
 // stopRetry ends a retry under way: a newer save replaces it.
@@ -215,7 +256,7 @@ func (e *Envoy) finish(ev Event) {
 		}
 		e.applied = ev.Bootstrap.Bootstrap
 	}
-	e.loop.report(ev)
+	e.links.report(ev)
 	if ev.Bootstrap != nil {
 		e.last = ev.Bootstrap
 		e.setWatched()
@@ -230,7 +271,9 @@ func (e *Envoy) setWatched() (moved bool) {
 	moved = !slices.Equal(files, e.watched)
 	e.watched = files
 	e.watchMu.Unlock()
-	e.loop.setWatched(e)
+	if err := e.links.watchChanged(); err != nil {
+		e.notify("watch_error", "warn", err.Error())
+	}
 	return moved
 }
 
@@ -241,10 +284,18 @@ func (e *Envoy) watchedNow() []string {
 	return e.watched
 }
 
-// remap follows a change of where the referenced files are here.
-func (e *Envoy) remap() {
+// remapDue says HostPath's answers may have changed; Follow calls it.
+func (e *Envoy) remapDue() {
+	select {
+	case e.remap <- struct{}{}:
+	default: // one pending remap covers any number of changes
+	}
+}
+
+// followMounts follows a change of where the referenced files are here.
+func (e *Envoy) followMounts() {
 	if e.setWatched() {
-		e.notify("remapped", "info", "the container's mounts changed: "+watchingMessage(e.watchedNow(), e.loop.Patterns))
+		e.notify("remapped", "info", "the container's mounts changed: "+watchingMessage(e.watchedNow(), e.links.patterns))
 	}
 }
 

@@ -10,32 +10,38 @@ import (
 	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
-// Results of a reload attempt, as reported in Event.Result.
+// Result is how a reload attempt ended: Event.Result.
+type Result string
+
+// Results of a reload attempt.
 const (
-	ResultOK      = "ok"      // Envoy runs the new config: a higher epoch is LIVE
-	ResultInvalid = "invalid" // the config was rejected before any signal
-	ResultFailed  = "failed"  // signalled, but Envoy did not take the config (or could not be reached)
-	ResultDryRun  = "dry-run" // valid; no signal sent by request
+	ResultOK      Result = "ok"      // Envoy runs the new config: a higher epoch is LIVE
+	ResultInvalid Result = "invalid" // the config was rejected before any signal
+	ResultFailed  Result = "failed"  // signalled, but Envoy did not take the config (or could not be reached)
+	ResultDryRun  Result = "dry-run" // valid; no signal sent by request
 	// ResultStale: valid, but Envoy would not run the saved bytes (a
 	// single-file bind mount that kept the old file, a bootstrap not mounted
 	// from here); not signalled before, or found after LIVE by /config_dump.
-	ResultStale = "stale"
+	ResultStale Result = "stale"
 )
 
-// Reasons say, for scripts, why an attempt did not end "ok": Event.Reason.
+// Reason says, for scripts, why an attempt did not end "ok": Event.Reason.
+type Reason string
+
+// Reasons an attempt did not end "ok".
 const (
-	ReasonInvalidConfig       = "invalid_config"           // this tool's validation rejected it
-	ReasonEnvoyRejected       = "envoy_rejected"           // the target's envoy --mode validate rejected it
-	ReasonEnvoyValidateFailed = "envoy_validate_failed"    // that validate could not run
-	ReasonChanged             = "changed_since_validation" // saved again before the signal; the newer save follows
-	ReasonUnreachable         = "target_unreachable"       // not signalled: the target did not answer
-	ReasonAmbiguous           = "target_ambiguous"         // the settings match several containers
-	ReasonStale               = "stale"                    // Envoy would not run (or does not run) the saved bytes
-	ReasonTargetStopped       = "target_stopped"           // the target stopped after the signal
-	ReasonChildExited         = "child_exited"             // the restarter saw the new epoch exit
-	ReasonNotConfirmed        = "not_confirmed"            // no new epoch became LIVE in time
-	ReasonInterrupted         = "interrupted"              // stopped (Ctrl-C) during the attempt
-	ReasonOther               = "other"                    // none of the above: the error says what
+	ReasonInvalidConfig       Reason = "invalid_config"           // this tool's validation rejected it
+	ReasonEnvoyRejected       Reason = "envoy_rejected"           // the target's envoy --mode validate rejected it
+	ReasonEnvoyValidateFailed Reason = "envoy_validate_failed"    // that validate could not run
+	ReasonChanged             Reason = "changed_since_validation" // saved again before the signal; the newer save follows
+	ReasonUnreachable         Reason = "target_unreachable"       // not signalled: the target did not answer
+	ReasonAmbiguous           Reason = "target_ambiguous"         // the settings match several containers
+	ReasonStale               Reason = "stale"                    // Envoy would not run (or does not run) the saved bytes
+	ReasonTargetStopped       Reason = "target_stopped"           // the target stopped after the signal
+	ReasonChildExited         Reason = "child_exited"             // the restarter saw the new epoch exit
+	ReasonNotConfirmed        Reason = "not_confirmed"            // no new epoch became LIVE in time
+	ReasonInterrupted         Reason = "interrupted"              // stopped (Ctrl-C) during the attempt
+	ReasonOther               Reason = "other"                    // none of the above: the error says what
 )
 
 // Event is one reload attempt. Its JSON form (one object per attempt, with
@@ -44,9 +50,9 @@ type Event struct {
 	Event  string    `json:"event"`
 	Envoy  string    `json:"envoy,omitempty"`
 	Time   time.Time `json:"time"`
-	Result string    `json:"result"`
+	Result Result    `json:"result"`
 	// Reason is one of the Reason constants when Result is not "ok".
-	Reason      string                 `json:"reason,omitempty"`
+	Reason      Reason                 `json:"reason,omitempty"`
 	Files       []string               `json:"files"`
 	Diagnostics []bootstrap.Diagnostic `json:"diagnostics"`
 	// Phase durations in milliseconds, present where the phase ran.
@@ -109,6 +115,24 @@ func millisIfRan(d time.Duration) *float64 {
 	return Millis(d)
 }
 
+// newEvent is where every Event begins, the start's and each attempt's.
+func newEvent(kind string, start time.Time, files []string) Event {
+	return Event{Event: kind, Time: start, Files: files, Diagnostics: []bootstrap.Diagnostic{}}
+}
+
+// validated puts this tool's verdict on res into ev, and tells whether
+// the config is valid.
+func (ev *Event) validated(res *bootstrap.Result) bool {
+	ev.Bootstrap = res
+	ev.Diagnostics = diagnosticsOf(res)
+	if !res.Valid() {
+		ev.Result, ev.Reason = ResultInvalid, ReasonInvalidConfig
+		return false
+	}
+	ev.Result = ResultOK
+	return true
+}
+
 // record puts what a hot restart found and how it ended into ev: the one
 // place where outcomes become results, reasons and messages.
 func record(ev *Event, out restart.Outcome, err error) {
@@ -131,7 +155,7 @@ func record(ev *Event, out restart.Outcome, err error) {
 }
 
 // classify maps a hot restart's error to a result and a reason.
-func classify(err error) (result, reason string) {
+func classify(err error) (Result, Reason) {
 	switch {
 	case errors.Is(err, context.Canceled):
 		// Ctrl-C, whichever step it cut short; a deadline of one step (an

@@ -18,10 +18,11 @@ import (
 // message says.
 func TestRecordClassifiesByErrorNotByText(t *testing.T) {
 	tests := []struct {
-		name           string
-		err            error
-		result, reason string
-		retry          bool
+		name   string
+		err    error
+		result Result
+		reason Reason
+		retry  bool
 	}{
 		{"confirmed", nil, ResultOK, "", false},
 		{"stale", &restart.StaleError{Target: "container envoy", EnvoyPath: "/etc/envoy/envoy.yaml", HostPath: "/p/envoy.yaml"}, ResultStale, ReasonStale, false},

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"slices"
 	"sync"
 
-	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 	"github.com/envoy-reloader/envoy-reloader/watch"
 )
 
@@ -53,7 +51,8 @@ func (l *Loop) Run(ctx context.Context) error {
 		return errors.New("no Envoy to watch")
 	}
 	for _, e := range l.Envoys {
-		e.loop = l
+		e.links = envoyLinks{report: l.report, notice: l.notice, watchChanged: l.followFiles,
+			patterns: l.Patterns, several: len(l.Envoys) > 1}
 		if err := e.start(); err != nil {
 			return err
 		}
@@ -154,14 +153,11 @@ func (l *Loop) watchSet() []string {
 	return all
 }
 
-// setWatched makes the watcher follow the Envoys' current files.
-func (l *Loop) setWatched(e *Envoy) {
+// followFiles makes the watcher follow the Envoys' current files.
+func (l *Loop) followFiles() error {
 	l.mu.Lock()
-	err := l.watcher.SetFiles(l.watchSet(), l.Patterns)
-	l.mu.Unlock()
-	if err != nil {
-		e.notify("watch_error", "warn", err.Error())
-	}
+	defer l.mu.Unlock()
+	return l.watcher.SetFiles(l.watchSet(), l.Patterns)
 }
 
 func (l *Loop) report(ev Event) {
@@ -201,24 +197,4 @@ func absPath(p string) string {
 		return abs
 	}
 	return p
-}
-
-// startError says which Envoy could not start when there are several.
-func (e *Envoy) startError(err error) error {
-	if len(e.loop.Envoys) > 1 {
-		return fmt.Errorf("envoy %s: %w", e.Name, err)
-	}
-	return err
-}
-
-// loadAtStart is the first validation, whose failure to read ends Run.
-func (e *Envoy) loadAtStart() (*bootstrap.Result, error) {
-	res, err := bootstrap.LoadFile(e.Pipeline.Bootstrap, e.Pipeline.Options)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, e.startError(fmt.Errorf("%s: %w", e.Pipeline.Bootstrap, ErrBootstrapMissing))
-	case err != nil:
-		return nil, e.startError(fmt.Errorf("%w: %w", ErrBootstrapUnreadable, err)) // err names the file
-	}
-	return res, nil
 }

@@ -80,7 +80,7 @@ func (p *Pipeline) load() (res *bootstrap.Result, waited time.Duration, err erro
 // Run performs one reload attempt for the changed files.
 func (p *Pipeline) Run(ctx context.Context, files []string) (ev Event) {
 	start := time.Now()
-	ev = Event{Event: "reload", Time: start, Files: files, Diagnostics: []bootstrap.Diagnostic{}}
+	ev = newEvent("reload", start, files)
 	defer func() { ev.TotalMs = *Millis(time.Since(start)) }()
 
 	res, waited, err := p.load()
@@ -90,10 +90,7 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (ev Event) {
 		ev.Result, ev.Reason, ev.Error = ResultInvalid, ReasonInvalidConfig, err.Error()
 		return ev
 	}
-	ev.Bootstrap = res
-	ev.Diagnostics = diagnosticsOf(res)
-	if !res.Valid() {
-		ev.Result, ev.Reason = ResultInvalid, ReasonInvalidConfig
+	if !ev.validated(res) {
 		return ev
 	}
 	if p.Reloader == nil {

@@ -137,7 +137,7 @@ func TestSeveralEnvoysInvalidBesideValid(t *testing.T) {
 	s := startStack(t, []*Envoy{a, b})
 	writeFile(t, a.Pipeline.Bootstrap, "static_resources: {clusters: [{name: x, connect_timout: 1s}]}\n")
 	writeFile(t, b.Pipeline.Bootstrap, envoytest.HTTPConfig(9901, "b-v2", 10000, ""))
-	results := map[string]string{}
+	results := map[string]Result{}
 	for range 2 {
 		ev := s.next(t)
 		results[ev.Envoy] = ev.Result

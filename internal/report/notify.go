@@ -23,9 +23,9 @@ func NewNotifier(success bool) *Notifier {
 	return &Notifier{Success: success, command: path}
 }
 
-// Reload notifies about one reload attempt when it failed (or, with
+// Event notifies about one reload attempt when it failed (or, with
 // Success, when it was confirmed).
-func (n *Notifier) Reload(ev reload.Event) {
+func (n *Notifier) Event(ev reload.Event) {
 	if n == nil || n.command == "" || ev.Event != "reload" {
 		return
 	}

@@ -12,9 +12,9 @@ import (
 	"github.com/envoy-reloader/envoy-reloader/internal/reload"
 )
 
-// Reload prints one reload attempt (or the start) as one line, with the
+// Event prints one reload attempt (or the start) as one line, with the
 // diagnostics, Envoy's log lines and hints indented under it.
-func (p *Printer) Reload(ev reload.Event) {
+func (p *Printer) Event(ev reload.Event) {
 	if p.Format == JSON {
 		p.json(ev)
 		return

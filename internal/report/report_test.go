@@ -56,7 +56,7 @@ func TestGoldenText(t *testing.T) {
 	for name, ev := range goldenEvents {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer
-			(&Printer{W: &buf, Format: Text}).Reload(ev)
+			(&Printer{W: &buf, Format: Text}).Event(ev)
 			golden := filepath.Join("testdata", name+".golden")
 			if *update {
 				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
@@ -76,8 +76,8 @@ func TestGoldenText(t *testing.T) {
 
 func TestColorOnlyWhenAsked(t *testing.T) {
 	var plain, colored bytes.Buffer
-	(&Printer{W: &plain, Format: Text}).Reload(goldenEvents["failed"])
-	(&Printer{W: &colored, Format: Text, Color: true}).Reload(goldenEvents["failed"])
+	(&Printer{W: &plain, Format: Text}).Event(goldenEvents["failed"])
+	(&Printer{W: &colored, Format: Text, Color: true}).Event(goldenEvents["failed"])
 	if bytes.Contains(plain.Bytes(), []byte("\x1b[")) || !bytes.Contains(colored.Bytes(), []byte(red+"✗ failed")) {
 		t.Errorf("plain %q\ncolored %q", plain.String(), colored.String())
 	}
@@ -175,8 +175,8 @@ func TestNotifierCallsNotifySend(t *testing.T) {
 	}
 	t.Setenv("PATH", dir)
 	n := NewNotifier(false)
-	n.Reload(goldenEvents["failed"])
-	n.Reload(goldenEvents["ok"]) // success is not notified unless asked
+	n.Event(goldenEvents["failed"])
+	n.Event(goldenEvents["ok"]) // success is not notified unless asked
 	n.Wait()
 	calls, _ := os.ReadFile(record)
 	want := "--app-name=envoy-reloader --urgency=critical Envoy config not applied Envoy did not take the new config: the new epoch exited with code 1\n"
@@ -185,11 +185,11 @@ func TestNotifierCallsNotifySend(t *testing.T) {
 	}
 	// Asked, success is notified too.
 	both := NewNotifier(true)
-	both.Reload(goldenEvents["ok"])
+	both.Event(goldenEvents["ok"])
 	both.Wait()
 	if calls, _ := os.ReadFile(record); !strings.Contains(string(calls), "--urgency=low Envoy epoch") {
 		t.Errorf("with success on, notify-send got %q", calls)
 	}
 	t.Setenv("PATH", t.TempDir())
-	NewNotifier(true).Reload(goldenEvents["failed"]) // absent: nothing happens, nothing fails
+	NewNotifier(true).Event(goldenEvents["failed"]) // absent: nothing happens, nothing fails
 }
