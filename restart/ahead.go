@@ -47,8 +47,8 @@ func filesKey(files []WantFile) [sha256.Size]byte {
 // Reload (internal/reload's Pipeline), so a container runs one validate of
 // this Envoy at a time.
 func (h *HotRestart) Prepare(ctx context.Context, res *bootstrap.Result) {
-	v, ok := h.Target.(EnvoyValidator)
-	if !ok || !h.EnvoyValidate || res == nil || !res.Valid() {
+	v := offersOf(h.Target).validate
+	if v == nil || !h.EnvoyValidate || res == nil || !res.Valid() {
 		return
 	}
 	a := &ahead{key: filesKey(h.wantFiles(res))}

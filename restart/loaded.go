@@ -23,8 +23,9 @@ type EnvoyPather interface {
 	// EnvoyPath is where Envoy sees the file host ("", false: it cannot).
 	EnvoyPath(ctx context.Context, host string) (string, bool)
 	// ResolveEnvoyPath makes Envoy's config_path absolute, as Envoy resolves
-	// it: from its working directory.
-	ResolveEnvoyPath(ctx context.Context, configPath string) string
+	// it: from its working directory. sure is false where that directory
+	// cannot be known for certain, so the path proves nothing either way.
+	ResolveEnvoyPath(ctx context.Context, configPath string) (resolved string, sure bool)
 	// HostPathOf is where the file Envoy reads as envoyPath is here
 	// ("", false: it is not mounted from here, or cannot be known).
 	HostPathOf(ctx context.Context, envoyPath string) (string, bool)
@@ -61,16 +62,17 @@ func (d *Docker) EnvoyPath(ctx context.Context, host string) (string, bool) {
 }
 
 // ResolveEnvoyPath implements EnvoyPather: relative to the container's
-// working directory.
-func (d *Docker) ResolveEnvoyPath(ctx context.Context, configPath string) string {
+// working directory, which a start script may have left, so a relative
+// path is never sure.
+func (d *Docker) ResolveEnvoyPath(ctx context.Context, configPath string) (string, bool) {
 	if path.IsAbs(configPath) {
-		return configPath
+		return configPath, true
 	}
 	wd := "/"
 	if info, err := d.current(ctx); err == nil && info.Config != nil && info.Config.WorkingDir != "" {
 		wd = info.Config.WorkingDir
 	}
-	return path.Join(wd, configPath)
+	return path.Join(wd, configPath), false
 }
 
 // EnvoyPath implements EnvoyPather: a local Envoy sees this machine's files.
@@ -80,34 +82,33 @@ func (p *Process) EnvoyPath(_ context.Context, host string) (string, bool) {
 
 // ResolveEnvoyPath implements EnvoyPather: relative to the working
 // directory of the restarter, which Envoy inherits.
-func (p *Process) ResolveEnvoyPath(_ context.Context, configPath string) string {
+func (p *Process) ResolveEnvoyPath(_ context.Context, configPath string) (string, bool) {
 	if filepath.IsAbs(configPath) {
-		return absPath(configPath)
+		return absPath(configPath), true
 	}
 	pid, err := p.pid()
 	if err != nil {
-		return configPath
+		return configPath, true
 	}
 	cwd, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd")
 	if err != nil {
-		return configPath
+		return configPath, true
 	}
-	return absPath(filepath.Join(cwd, configPath))
+	return absPath(filepath.Join(cwd, configPath)), true
 }
 
 // verifyLoaded proves, after the new epoch is LIVE, that it runs the saved
 // config: /server_info names the watched bootstrap as its config_path, and
 // /config_dump's bootstrap is the validated one (see LoadedDiff). Both are
 // read on fresh connections, as every admin request is.
-func (h *HotRestart) verifyLoaded(ctx context.Context, out *Outcome, res *bootstrap.Result, info *adminv3.ServerInfo) error {
+func (a *attempt) verifyLoaded(ctx context.Context, out *Outcome, res *bootstrap.Result, info *adminv3.ServerInfo) error {
 	start := time.Now()
 	defer func() { out.Loaded = time.Since(start) }()
 	configPath := info.GetCommandLineOptions().GetConfigPath()
-	if p, ok := h.Target.(EnvoyPather); ok && configPath != "" {
+	if p := a.paths; p != nil && configPath != "" {
 		want, mapped := p.EnvoyPath(ctx, res.File)
-		got := p.ResolveEnvoyPath(ctx, configPath)
+		got, sure := p.ResolveEnvoyPath(ctx, configPath)
 		hostGot, known := p.HostPathOf(ctx, got)
-		_, isDocker := h.Target.(*Docker)
 		switch {
 		case known && hostGot == absPath(res.File):
 			// The very file watched, whichever mount Envoy reads it through.
@@ -116,15 +117,15 @@ func (h *HotRestart) verifyLoaded(ctx context.Context, out *Outcome, res *bootst
 			// Engine, start refused that already; elsewhere (Docker Desktop
 			// names sources in its VM) it is no proof.
 			out.Warnings = append(out.Warnings, fmt.Sprintf("could not verify that Envoy's config_path %s is the watched %s: no bind mount of it as seen here", got, res.File))
-		case isDocker && !path.IsAbs(configPath):
-			// Resolved against the container's working directory, which a
-			// start script may have left: no proof either way.
+		case !sure:
+			// Resolved against a working directory that may not be
+			// Envoy's: no proof either way.
 			out.Warnings = append(out.Warnings, fmt.Sprintf("could not verify that Envoy's relative config_path %s is the watched %s", configPath, res.File))
 		default:
-			return staleAfterLive(fmt.Sprintf("Envoy in %s runs %s, not the watched %s (which it would see as %s)", h.Target.Describe(), got, res.File, want))
+			return staleAfterLive(fmt.Sprintf("Envoy in %s runs %s, not the watched %s (which it would see as %s)", a.Target.Describe(), got, res.File, want))
 		}
 	}
-	loaded, err := h.Confirmer.Admin.LoadedBootstrap(ctx)
+	loaded, err := a.Confirmer.Admin.LoadedBootstrap(ctx)
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("could not verify the loaded config: %v", err))

@@ -116,120 +116,24 @@ func childFailure(lines []string) error {
 // here, and confirms it. The error says how a failed restart ended (see
 // outcome.go); the Outcome holds what was measured and found either way.
 func (h *HotRestart) Reload(ctx context.Context, res *bootstrap.Result) (out Outcome, err error) {
-	instance := ""
-	if c, ok := h.Target.(Checker); ok {
-		if instance, err = c.Check(ctx); err != nil {
-			return out, unreachable(err)
-		}
-		if h.instance != "" && instance != h.instance {
-			h.Confirmer.Forget() // a new Envoy: its epochs start again
-		}
-	}
-	var files []WantFile
+	a := &attempt{HotRestart: h, offers: offersOf(h.Target), res: res, out: &out}
 	if res != nil {
-		files = h.wantFiles(res)
+		a.files = h.wantFiles(res)
 	}
-	if r, ok := h.Target.(Reacher); ok && res != nil {
-		start := time.Now()
-		unverified, err := r.Reach(ctx, files)
-		out.Reach = time.Since(start)
-		switch {
-		case errors.Is(err, ErrStale):
-			out.Hint = staleHint
+	for _, step := range []func(context.Context) error{
+		a.checkTarget,
+		a.reachFiles,
+		a.readEpochBefore,
+		a.envoyValidate,
+		a.unchangedSinceValidation,
+		a.signal,
+		a.confirm, // and, once LIVE, the bytes Envoy loaded (loaded.go)
+	} {
+		if err := step(ctx); err != nil {
 			return out, err
-		case err != nil:
-			return out, unreachable(err)
-		}
-		if len(unverified) > 0 && h.warnedUnverified != instance {
-			h.warnedUnverified = instance
-			out.Warnings = append(out.Warnings, "could not verify that Envoy will read the saved bytes: "+strings.Join(unverified, "; "))
 		}
 	}
-	h.Confirmer.ClosedByFailedEpoch = nil
-	if diag, ok := h.Target.(Diagnoser); ok && instance != "" {
-		h.Confirmer.ClosedByFailedEpoch = func(ctx context.Context) bool {
-			return newestEpochFailed(diag.LogsSince(ctx, time.Time{}, failureEvidenceLines))
-		}
-	}
-	beforeInfo, before, err := h.Confirmer.Before(ctx)
-	switch {
-	case errors.Is(err, ErrAdminDown) && beforeInfo == nil && h.Confirmer.blind:
-		out.Warnings = append(out.Warnings, fmt.Sprintf("%v; signalling anyway, and taking a LIVE epoch begun after the signal as the new one", err))
-	case errors.Is(err, ErrAdminDown):
-		out.Warnings = append(out.Warnings, fmt.Sprintf("%v; signalling anyway, last confirmed epoch %d", err, before))
-	case errors.Is(err, ErrHotRestartInitializing):
-		out.Hint = "a failed epoch left Envoy's hot restart wedged (envoyproxy/envoy#33446): restart the container once, " +
-			"and run Envoy under envoy-hot-restarter, which restores the state after a failed epoch"
-		return out, unreachable(err)
-	case err != nil:
-		out.Hint = "is Envoy running, and is admin.url its admin address?"
-		return out, unreachable(err)
-	}
-	out.PreviousEpoch = &before
-
-	if v, ok := h.Target.(EnvoyValidator); ok && h.EnvoyValidate {
-		verdict, took, ahead, err := h.envoyValidate(ctx, v, files, instance)
-		out.EnvoyValidate, out.EnvoyValidateAhead = took, ahead
-		switch {
-		case err != nil && ctx.Err() != nil:
-			return out, fmt.Errorf("interrupted during envoy --mode validate: %w", ctx.Err())
-		case err != nil:
-			out.Hint = "set validate.envoy_command, or validate.envoy: off"
-			return out, fmt.Errorf("%w: %w", ErrEnvoyValidateUnavailable, err)
-		case !verdict.OK:
-			out.EnvoyLog = verdict.Output
-			return out, fmt.Errorf("the Envoy in %s %w", h.Target.Describe(), ErrEnvoyRejected)
-		}
-	}
-
-	// Envoy reads the file itself after the signal: a save made since it
-	// was validated must not reach it unchecked. The watcher already holds
-	// that save, which is validated next.
-	if res != nil && !res.Unchanged() {
-		return out, ErrChangedSinceValidation
-	}
-	start := time.Now()
-	signalled := start.Add(-50 * time.Millisecond) // a margin for the daemon's clock
-	err = h.Target.Signal(ctx, h.Signal)
-	out.Signal = time.Since(start)
-	if err != nil {
-		return out, unreachable(err)
-	}
-
-	start = time.Now()
-	var watchdog Watchdog
-	diag, canDiagnose := h.Target.(Diagnoser)
-	if canDiagnose {
-		watchdog = diag.Watchdog(signalled)
-	}
-	info, failure, err := h.Confirmer.Wait(ctx, before, watchdog)
-	out.Confirm = time.Since(start)
-	if err == nil {
-		h.instance = instance
-		epoch := Epoch(info)
-		out.Epoch = &epoch
-		for _, w := range []string{coldStartWarning(beforeInfo, info), drainWindowWarning(beforeInfo, epoch)} {
-			if w != "" {
-				out.Warnings = append(out.Warnings, w)
-			}
-		}
-		if res != nil && res.Bootstrap != nil {
-			return out, h.verifyLoaded(ctx, &out, res, info)
-		}
-		return out, nil
-	}
-	if ctx.Err() != nil {
-		return out, fmt.Errorf("interrupted while confirming: %w", ctx.Err())
-	}
-	if canDiagnose {
-		since := signalled
-		if errors.Is(err, ErrTargetStopped) {
-			since = time.Time{} // its last lines, whenever written, say why it stopped
-		}
-		out.EnvoyLog = diag.LogsSince(ctx, since, logLinesFor(err))
-	}
-	out.Hint = hintFor(out.EnvoyLog)
-	return out, h.notConfirmed(err, failure)
+	return out, nil
 }
 
 // failureEvidenceLines is how much of the target's log tail is read for
