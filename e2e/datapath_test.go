@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/envoy-reloader/envoy-reloader/restart"
+	dockertarget "github.com/envoy-reloader/envoy-reloader/restart/docker"
 )
 
 // frontConfig is a front proxy: admin on 9901, and a listener on 10000
@@ -70,7 +71,7 @@ func TestDataPathThroughAnotherEnvoyLagsTheConfirmation(t *testing.T) {
 		alias := uniqueName("service")
 		service := runContainer(t, uniqueName("envoy-e2e-service"), []string{"--network", network, "--network-alias", alias}, nil)
 		writeFile(t, service.config, containerConfig("v1"))
-		d, err := restart.NewDocker(service.name, "", "")
+		d, err := dockertarget.New(service.name, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}

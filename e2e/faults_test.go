@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
-	"github.com/envoy-reloader/envoy-reloader/restart"
+	dockertarget "github.com/envoy-reloader/envoy-reloader/restart/docker"
 )
 
 // dockerProxy stands between the reloader and the Docker Engine: stopping
@@ -366,7 +366,7 @@ func TestHangingContainerValidateIsCancelled(t *testing.T) {
 	onStandinOnly(t, "a validate that hangs for 60 s needs the stand-in's --init-delay", func(t *testing.T) {
 		requireDocker(t)
 		c := runEnvoy(t, uniqueName("envoy-hang"))
-		d, err := restart.NewDocker(c.name, "", "")
+		d, err := dockertarget.New(c.name, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/envoy-reloader/envoy-reloader/restart"
+	dockertarget "github.com/envoy-reloader/envoy-reloader/restart/docker"
 )
 
 // TestStartFailureThenRestartRecovers: a listener on an address the
@@ -115,7 +116,7 @@ func TestKeepAliveClientReadsTheOldEpochUntilTheDrainEnds(t *testing.T) {
 		if got, err := read(); err != nil || got != "0" {
 			t.Fatalf("keep-alive client reads %q, %v before the restart", got, err)
 		}
-		d, err := restart.NewDocker(c.name, "", "")
+		d, err := dockertarget.New(c.name, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
 	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
 	"github.com/envoy-reloader/envoy-reloader/restart"
+	dockertarget "github.com/envoy-reloader/envoy-reloader/restart/docker"
 )
 
 // TestEditsAreConfirmedEpochByEpoch: edit → epoch 0→1 confirmed → edit →
@@ -188,7 +189,7 @@ func TestKeepAliveTrapThroughDocker(t *testing.T) {
 		if got := readKeepAlive(); got != "0" {
 			t.Fatalf("keep-alive client reads epoch %s before the restart", got)
 		}
-		d, err := restart.NewDocker(c.name, "", "")
+		d, err := dockertarget.New(c.name, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}

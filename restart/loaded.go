@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -31,60 +30,21 @@ type EnvoyPather interface {
 	HostPathOf(ctx context.Context, envoyPath string) (string, bool)
 }
 
-// HostPathOf implements EnvoyPather through the container's bind mounts:
-// several may cover one file (a project mounted at /app and its envoy
-// directory at /etc/envoy), so it is Envoy's path that is mapped back.
-func (d *Docker) HostPathOf(ctx context.Context, envoyPath string) (string, bool) {
-	info, err := d.current(ctx)
-	if err != nil {
-		return "", false
-	}
-	m, ok := mountOf(bindMounts(info), envoyPath)
-	if !ok {
-		return "", false
-	}
-	return absPath(hostOf(m, envoyPath)), true
-}
-
 // HostPathOf implements EnvoyPather: a local Envoy reads this machine's files.
 func (p *Process) HostPathOf(_ context.Context, envoyPath string) (string, bool) {
-	return absPath(envoyPath), true
-}
-
-// EnvoyPath implements EnvoyPather through the container's bind mounts.
-func (d *Docker) EnvoyPath(ctx context.Context, host string) (string, bool) {
-	info, err := d.current(ctx)
-	if err != nil {
-		return "", false
-	}
-	p, _, ok := envoyPathOf(bindMounts(info), absPath(host))
-	return p, ok
-}
-
-// ResolveEnvoyPath implements EnvoyPather: relative to the container's
-// working directory, which a start script may have left, so a relative
-// path is never sure.
-func (d *Docker) ResolveEnvoyPath(ctx context.Context, configPath string) (string, bool) {
-	if path.IsAbs(configPath) {
-		return configPath, true
-	}
-	wd := "/"
-	if info, err := d.current(ctx); err == nil && info.Config != nil && info.Config.WorkingDir != "" {
-		wd = info.Config.WorkingDir
-	}
-	return path.Join(wd, configPath), false
+	return AbsPath(envoyPath), true
 }
 
 // EnvoyPath implements EnvoyPather: a local Envoy sees this machine's files.
 func (p *Process) EnvoyPath(_ context.Context, host string) (string, bool) {
-	return absPath(host), true
+	return AbsPath(host), true
 }
 
 // ResolveEnvoyPath implements EnvoyPather: relative to the working
 // directory of the restarter, which Envoy inherits.
 func (p *Process) ResolveEnvoyPath(_ context.Context, configPath string) (string, bool) {
 	if filepath.IsAbs(configPath) {
-		return absPath(configPath), true
+		return AbsPath(configPath), true
 	}
 	pid, err := p.pid()
 	if err != nil {
@@ -94,7 +54,7 @@ func (p *Process) ResolveEnvoyPath(_ context.Context, configPath string) (string
 	if err != nil {
 		return configPath, true
 	}
-	return absPath(filepath.Join(cwd, configPath)), true
+	return AbsPath(filepath.Join(cwd, configPath)), true
 }
 
 // verifyLoaded proves, after the new epoch is LIVE, that it runs the saved
@@ -110,7 +70,7 @@ func (a *attempt) verifyLoaded(ctx context.Context, out *Outcome, res *bootstrap
 		got, sure := p.ResolveEnvoyPath(ctx, configPath)
 		hostGot, known := p.HostPathOf(ctx, got)
 		switch {
-		case known && hostGot == absPath(res.File):
+		case known && hostGot == AbsPath(res.File):
 			// The very file watched, whichever mount Envoy reads it through.
 		case !mapped || !known:
 			// No mount covers the file as paths read here: with a local

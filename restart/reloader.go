@@ -1,6 +1,8 @@
 // Package restart hot-restarts one Envoy and proves it took the config:
-// targets (a Docker container, a local process), the signal, the epoch
-// confirmation on fresh admin connections, and why a restart failed.
+// the protocol a target plugs into (the steps it offers, steps.go), the
+// signal, the epoch confirmation on fresh admin connections, and why a
+// restart failed. The local-process target lives here; the Docker target
+// is restart/docker.
 //
 // It takes a config already validated by config/bootstrap and returns a
 // typed Outcome and error (outcome.go); it knows nothing of watching or of
@@ -102,7 +104,9 @@ func (e *ChildFailedError) Error() string {
 	return fmt.Sprintf("the new epoch exited with code %d", e.Code)
 }
 
-func childFailure(lines []string) error {
+// ChildFailure finds the restarter's report of a child that exited non-zero
+// in a target's log lines.
+func ChildFailure(lines []string) error {
 	for _, l := range lines {
 		if m := exitedChild.FindStringSubmatch(l); m != nil && m[2] != "0" {
 			code, _ := strconv.Atoi(m[2])

@@ -13,14 +13,14 @@ import (
 // file that exists here with the digest of its bytes now (the validator
 // does not read them; the watcher's batch just did change them).
 func (h *HotRestart) wantFiles(res *bootstrap.Result) []WantFile {
-	files := []WantFile{{HostPath: absPath(res.File), Digest: res.Digest, Bootstrap: true}}
+	files := []WantFile{{HostPath: AbsPath(res.File), Digest: res.Digest, Bootstrap: true}}
 	for _, ref := range res.ReferencedFiles {
 		host := h.hostPath(res.File, ref.Path)
 		data, err := os.ReadFile(host)
 		if err != nil {
 			continue // not here: nothing saved here can be stale
 		}
-		w := WantFile{HostPath: absPath(host), Digest: sha256.Sum256(data)}
+		w := WantFile{HostPath: AbsPath(host), Digest: sha256.Sum256(data)}
 		if filepath.IsAbs(ref.Path) {
 			w.EnvoyPath = ref.Path
 		}
@@ -29,9 +29,9 @@ func (h *HotRestart) wantFiles(res *bootstrap.Result) []WantFile {
 	return files
 }
 
-// absPath is p absolute, with symlinks in its directory resolved as the
+// AbsPath is p absolute, with symlinks in its directory resolved as the
 // Engine resolves a bind mount's source.
-func absPath(p string) string {
+func AbsPath(p string) string {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return p

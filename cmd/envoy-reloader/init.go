@@ -9,13 +9,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/envoy-reloader/envoy-reloader/config"
-	"github.com/envoy-reloader/envoy-reloader/restart"
+	"github.com/envoy-reloader/envoy-reloader/restart/docker"
 )
 
 func newInitCmd() *cobra.Command {
 	var force bool
 	var choose string
-	var scope restart.Scope
+	var scope docker.Scope
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Write a reloader.yaml for the running Envoy containers (found through Docker)",
@@ -28,7 +28,7 @@ or, when several are found, all of them under envoys:. --compose-project and
 --container to one. It never overwrites a file without --force.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := restart.NewDocker("", "", "")
+			d, err := docker.New("", "", "")
 			if err != nil {
 				return &exitError{code: exitInvalid, err: err}
 			}
@@ -38,7 +38,7 @@ or, when several are found, all of them under envoys:. --compose-project and
 				return &exitError{code: exitInvalid, err: fmt.Errorf("cannot look for Envoy containers: %w", err)}
 			}
 			if choose != "" {
-				var picked []restart.Candidate
+				var picked []docker.Candidate
 				for _, c := range found {
 					if c.Name == choose || c.ID == choose || (len(choose) >= 12 && strings.HasPrefix(c.ID, choose)) {
 						picked = append(picked, c)
@@ -92,7 +92,7 @@ or, when several are found, all of them under envoys:. --compose-project and
 
 // discoveredOf is what config.Scaffold needs of a candidate; the warning
 // is restart's, so that init and the start-up check say the same.
-func discoveredOf(c restart.Candidate) config.Discovered {
+func discoveredOf(c docker.Candidate) config.Discovered {
 	d := config.Discovered{
 		Description: c.Describe(), Container: c.Name, ComposeService: c.Service, ComposeProject: c.Project,
 		ConfigPath: c.ConfigPath, HostConfig: c.HostConfig,
@@ -100,7 +100,7 @@ func discoveredOf(c restart.Candidate) config.Discovered {
 	}
 	if c.SingleFileMount != "" {
 		src, dst, _ := strings.Cut(c.SingleFileMount, ":")
-		d.SingleFileWarning = restart.SingleFileWarning("the bootstrap", src, dst)
+		d.SingleFileWarning = docker.SingleFileWarning("the bootstrap", src, dst)
 	}
 	return d
 }

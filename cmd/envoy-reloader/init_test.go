@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/envoy-reloader/envoy-reloader/config"
-	"github.com/envoy-reloader/envoy-reloader/restart"
+	"github.com/envoy-reloader/envoy-reloader/restart/docker"
 )
 
 // init's file carries restart's single-file warning, word for word, and
@@ -17,12 +17,12 @@ func TestInitScaffoldFromACandidate(t *testing.T) {
 	host := filepath.Join(dir, "envoy.yaml")
 	tests := []struct {
 		name    string
-		c       restart.Candidate
+		c       docker.Candidate
 		warning bool
 	}{
-		{"single-file mount", restart.Candidate{Name: "envoy", Image: "envoyproxy/envoy", ConfigPath: "/etc/envoy/envoy.yaml", HostConfig: host,
+		{"single-file mount", docker.Candidate{Name: "envoy", Image: "envoyproxy/envoy", ConfigPath: "/etc/envoy/envoy.yaml", HostConfig: host,
 			SingleFileMount: host + ":/etc/envoy/envoy.yaml", AdminURL: "http://127.0.0.1:19901", AdminPort: 9901, HotRestarter: true}, true},
-		{"directory mount", restart.Candidate{Name: "envoy", Image: "envoyproxy/envoy", ConfigPath: "/etc/envoy/envoy.yaml", HostConfig: host,
+		{"directory mount", docker.Candidate{Name: "envoy", Image: "envoyproxy/envoy", ConfigPath: "/etc/envoy/envoy.yaml", HostConfig: host,
 			AdminURL: "http://127.0.0.1:19901", AdminPort: 9901, HotRestarter: true}, false},
 	}
 	for _, tt := range tests {
@@ -31,7 +31,7 @@ func TestInitScaffoldFromACandidate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			warning := "# warning: " + restart.SingleFileWarning("the bootstrap", host, "/etc/envoy/envoy.yaml") + "\n"
+			warning := "# warning: " + docker.SingleFileWarning("the bootstrap", host, "/etc/envoy/envoy.yaml") + "\n"
 			if strings.Contains(string(data), warning) != tt.warning {
 				t.Errorf("warning %v, want %v:\n%s", !tt.warning, tt.warning, data)
 			}

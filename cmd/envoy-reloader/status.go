@@ -14,6 +14,7 @@ import (
 	"github.com/envoy-reloader/envoy-reloader/config"
 	"github.com/envoy-reloader/envoy-reloader/internal/reload"
 	"github.com/envoy-reloader/envoy-reloader/restart"
+	"github.com/envoy-reloader/envoy-reloader/restart/docker"
 )
 
 func newStatusCmd(g *globalFlags) *cobra.Command {
@@ -99,13 +100,13 @@ func warnMounts(cmd *cobra.Command, g *globalFlags, e config.Envoy) {
 	if !s.IsContainer() {
 		return
 	}
-	d, err := restart.NewDocker(s.Target.Container, s.Target.ComposeService, s.Target.ComposeProject)
+	d, err := docker.New(s.Target.Container, s.Target.ComposeService, s.Target.ComposeProject)
 	if err != nil {
 		return
 	}
 	defer d.Close()
 	warnings, err := d.MountCheck(cmd.Context(), s.BootstrapPath())
-	if errors.Is(err, restart.ErrNotWatched) {
+	if errors.Is(err, docker.ErrNotWatched) {
 		warnings = append(warnings, err.Error())
 	}
 	p, err := g.printer(cmd, "")

@@ -10,6 +10,7 @@ import (
 	"github.com/envoy-reloader/envoy-reloader/internal/reload"
 	"github.com/envoy-reloader/envoy-reloader/internal/report"
 	"github.com/envoy-reloader/envoy-reloader/restart"
+	"github.com/envoy-reloader/envoy-reloader/restart/docker"
 )
 
 // adminRequestTimeout bounds one /server_info read.
@@ -58,7 +59,7 @@ func newReloadSetup(ctx context.Context, s config.Settings) (*reloadSetup, error
 	paths := hostPaths(s)
 	var target restart.Target
 	if s.IsContainer() {
-		d, err := restart.NewDocker(s.Target.Container, s.Target.ComposeService, s.Target.ComposeProject)
+		d, err := docker.New(s.Target.Container, s.Target.ComposeService, s.Target.ComposeProject)
 		if err != nil {
 			return nil, err
 		}
@@ -69,7 +70,7 @@ func newReloadSetup(ctx context.Context, s config.Settings) (*reloadSetup, error
 		// mounts, which map the referenced files until it is recreated.
 		warnings, err := d.MountCheck(ctx, s.BootstrapPath())
 		switch {
-		case errors.Is(err, restart.ErrNotWatched):
+		case errors.Is(err, docker.ErrNotWatched):
 			d.Close()
 			return nil, usageErr(err)
 		case err == nil:

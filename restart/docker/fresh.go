@@ -1,4 +1,4 @@
-package restart
+package docker
 
 import (
 	"bytes"
@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+
+	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
 // Reach implements Reacher: whether Envoy in the container will read the
 // validated bytes of files (see freshness.go for the evidence used). A
 // stale file is a *StaleError; files that cannot be verified are returned
 // as reasons, for a warning.
-func (d *Docker) Reach(ctx context.Context, files []WantFile) ([]string, error) {
+func (d *Container) Reach(ctx context.Context, files []restart.WantFile) ([]string, error) {
 	info, err := d.current(ctx)
 	if err != nil {
 		return nil, err
@@ -40,7 +42,7 @@ func (d *Docker) Reach(ctx context.Context, files []WantFile) ([]string, error) 
 }
 
 // freshnessOf prepares the check for the container instance info.
-func (d *Docker) freshnessOf(info container.InspectResponse) *freshness {
+func (d *Container) freshnessOf(info container.InspectResponse) *freshness {
 	f := &freshness{target: d.Describe(), mounts: bindMounts(info)}
 	if localInit(info) {
 		f.procRoot = fmt.Sprintf("/proc/%d/root", info.State.Pid)
@@ -55,7 +57,7 @@ func (d *Docker) freshnessOf(info container.InspectResponse) *freshness {
 // inodesOf returns the single-file mounts' inodes as first seen for this
 // container instance (ID and start time): a recreated or restarted
 // container mounts the host files anew.
-func (d *Docker) inodesOf(info container.InspectResponse) map[string]fileID {
+func (d *Container) inodesOf(info container.InspectResponse) map[string]fileID {
 	instance := info.ID + "@"
 	if info.State != nil {
 		instance += info.State.StartedAt

@@ -1,4 +1,4 @@
-package restart
+package docker
 
 import (
 	"cmp"
@@ -12,6 +12,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+
+	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
 // ErrNotWatched is wrapped by MountCheck's error when Envoy in the
@@ -29,14 +31,14 @@ var ErrNotWatched = errors.New("Envoy does not read the watched bootstrap")
 // which a save that renames the file leaves behind. The container's
 // single-file mounts are recorded as first seen, for the inode evidence of
 // later reloads.
-func (d *Docker) MountCheck(ctx context.Context, watched string) (warnings []string, err error) {
+func (d *Container) MountCheck(ctx context.Context, watched string) (warnings []string, err error) {
 	info, err := d.Find(ctx)
 	if err != nil {
 		return nil, err
 	}
 	d.inodesOf(info)
 	mounts := bindMounts(info)
-	watched = absPath(watched)
+	watched = restart.AbsPath(watched)
 	if cp := ConfigPathOf(info); cp != "" {
 		m, ok := mountOf(mounts, cp)
 		if vol := volumeOver(info.Mounts, cp); !ok && vol != "" {
@@ -48,7 +50,7 @@ func (d *Docker) MountCheck(ctx context.Context, watched string) (warnings []str
 				"while envoy-reloader watches %s: mount the bootstrap's directory (-v ./envoy:%s) and recreate the container",
 				ErrNotWatched, d.Describe(), cp, watched, filepath.Dir(cp))
 		}
-		host := absPath(hostOf(m, cp))
+		host := restart.AbsPath(hostOf(m, cp))
 		// Only a mount whose source is a file here is evidence: Docker
 		// Desktop names sources as its VM sees them.
 		if _, statErr := os.Stat(host); statErr == nil && host != watched {

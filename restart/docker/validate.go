@@ -1,4 +1,4 @@
-package restart
+package docker
 
 import (
 	"bytes"
@@ -11,21 +11,23 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
 // EnvoyValidate runs the container's own Envoy in validate mode on its
 // bootstrap: it binds no port and does not hot-restart, so it is safe
 // beside the running Envoy, and it knows the extensions that build has.
-func (d *Docker) EnvoyValidate(ctx context.Context, lookup bool) (Validation, error) {
+func (d *Container) EnvoyValidate(ctx context.Context, lookup bool) (restart.Validation, error) {
 	info, err := d.current(ctx)
 	if lookup {
 		info, err = d.Find(ctx)
 	}
 	if err != nil {
-		return Validation{}, err
+		return restart.Validation{}, err
 	}
 	ok, output, err := d.envoyValidateIn(ctx, info)
-	return Validation{OK: ok, Output: output, Instance: instanceOf(info)}, err
+	return restart.Validation{OK: ok, Output: output, Instance: instanceOf(info)}, err
 }
 
 // instanceOf names a container instance: a restart or a recreation starts
@@ -34,7 +36,7 @@ func instanceOf(info container.InspectResponse) string {
 	return info.ID + "@" + info.State.StartedAt
 }
 
-func (d *Docker) envoyValidateIn(ctx context.Context, info container.InspectResponse) (ok bool, output []string, err error) {
+func (d *Container) envoyValidateIn(ctx context.Context, info container.InspectResponse) (ok bool, output []string, err error) {
 	cmd := d.EnvoyCommand
 	if len(cmd) == 0 {
 		if cmd, err = validateCommand(append(append([]string{}, info.Config.Entrypoint...), info.Config.Cmd...)); err != nil {

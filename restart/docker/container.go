@@ -1,4 +1,4 @@
-package restart
+package docker
 
 import (
 	"bufio"
@@ -20,6 +20,8 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 	"golang.org/x/sys/unix"
+
+	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
 // Compose's labels on the containers it runs.
@@ -30,7 +32,7 @@ const (
 
 // Docker is a container target, found again by name (or compose service)
 // at every reload, so a recreated container is followed.
-type Docker struct {
+type Container struct {
 	cli *client.Client
 	// Container is a name or ID, matched exactly; or Service (+ Project)
 	// selects by Docker Compose labels.
@@ -54,7 +56,7 @@ type Docker struct {
 
 // current is the container of this reload: the one Check found, or a new
 // lookup when Check has not run.
-func (d *Docker) current(ctx context.Context) (container.InspectResponse, error) {
+func (d *Container) current(ctx context.Context) (container.InspectResponse, error) {
 	d.checkedMu.Lock()
 	checked := d.checked
 	d.checkedMu.Unlock()
@@ -64,7 +66,7 @@ func (d *Docker) current(ctx context.Context) (container.InspectResponse, error)
 	return d.Find(ctx)
 }
 
-func (d *Docker) setChecked(info *container.InspectResponse) {
+func (d *Container) setChecked(info *container.InspectResponse) {
 	d.checkedMu.Lock()
 	d.checked = info
 	d.checkedMu.Unlock()
@@ -72,19 +74,19 @@ func (d *Docker) setChecked(info *container.InspectResponse) {
 
 // NewDocker connects to the Docker Engine named by the environment
 // (DOCKER_HOST and friends), negotiating the API version.
-func NewDocker(containerName, service, project string) (*Docker, error) {
+func New(containerName, service, project string) (*Container, error) {
 	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}
-	return &Docker{cli: cli, Container: containerName, Service: service, Project: project}, nil
+	return &Container{cli: cli, Container: containerName, Service: service, Project: project}, nil
 }
 
 // Close releases the Docker client.
-func (d *Docker) Close() error { return d.cli.Close() }
+func (d *Container) Close() error { return d.cli.Close() }
 
 // Describe names the target for messages.
-func (d *Docker) Describe() string {
+func (d *Container) Describe() string {
 	if d.Service != "" {
 		if d.Project != "" {
 			return fmt.Sprintf("compose service %s of project %s", d.Service, d.Project)
@@ -94,17 +96,13 @@ func (d *Docker) Describe() string {
 	return "container " + d.Container
 }
 
-// ErrAmbiguous is returned when the target matches several containers: a
-// signal is never sent to a guess.
-var ErrAmbiguous = errors.New("the target matches several containers")
-
 // ErrNoContainer is returned when no container matches the target.
 var ErrNoContainer = errors.New("no container matches the target")
 
 // Find returns the one container the target names. Names match exactly
 // (the API's name filter matches substrings, so "envoy" would also find
 // "envoy-2"); an ID matches in full or by a prefix of at least 12 characters.
-func (d *Docker) Find(ctx context.Context) (container.InspectResponse, error) {
+func (d *Container) Find(ctx context.Context) (container.InspectResponse, error) {
 	info, err := d.find(ctx)
 	if err == nil {
 		d.seenMounts.set(info)
@@ -112,7 +110,7 @@ func (d *Docker) Find(ctx context.Context) (container.InspectResponse, error) {
 	return info, err
 }
 
-func (d *Docker) find(ctx context.Context) (container.InspectResponse, error) {
+func (d *Container) find(ctx context.Context) (container.InspectResponse, error) {
 	if d.Service == "" {
 		return d.findByName(ctx)
 	}
@@ -134,7 +132,7 @@ func (d *Docker) find(ctx context.Context) (container.InspectResponse, error) {
 			names = append(names, fmt.Sprintf("%s (%s, project %q)", strings.TrimPrefix(firstName(c), "/"), c.ID[:12], c.Labels[composeProjectLabel]))
 		}
 		return container.InspectResponse{}, fmt.Errorf("%w: %s is %s; set target.compose_project or target.container",
-			ErrAmbiguous, d.Describe(), strings.Join(names, ", "))
+			restart.ErrAmbiguous, d.Describe(), strings.Join(names, ", "))
 	}
 	info, err := d.cli.ContainerInspect(ctx, matches[0].ID)
 	if err != nil {
@@ -146,7 +144,7 @@ func (d *Docker) find(ctx context.Context) (container.InspectResponse, error) {
 // findByName asks the Engine for the container in one call: it resolves a
 // full ID, then an exact name, then an ID prefix. The answer is checked, so
 // that only an exact name, the ID or a 12+ character ID prefix is accepted.
-func (d *Docker) findByName(ctx context.Context) (container.InspectResponse, error) {
+func (d *Container) findByName(ctx context.Context) (container.InspectResponse, error) {
 	info, err := d.cli.ContainerInspect(ctx, d.Container)
 	if err != nil {
 		if cerrdefs.IsNotFound(err) {
@@ -172,7 +170,7 @@ func firstName(c container.Summary) string {
 //
 // The instance is the container ID and its start time: a restart or a
 // recreation starts a new one.
-func (d *Docker) Check(ctx context.Context) (string, error) {
+func (d *Container) Check(ctx context.Context) (string, error) {
 	d.setChecked(nil)
 	info, err := d.Find(ctx)
 	if err != nil {
@@ -187,7 +185,7 @@ func (d *Docker) Check(ctx context.Context) (string, error) {
 }
 
 // Signal sends sig to the container's main process, the hot restarter.
-func (d *Docker) Signal(ctx context.Context, sig syscall.Signal) error {
+func (d *Container) Signal(ctx context.Context, sig syscall.Signal) error {
 	info, err := d.current(ctx)
 	if err != nil {
 		return err
@@ -220,7 +218,7 @@ func (d *Docker) Signal(ctx context.Context, sig syscall.Signal) error {
 // also accepts is too weak to send a signal on (a shell, an entrypoint
 // script), and another kernel's PID (a remote Engine, Docker Desktop's VM)
 // may name any process here.
-func (d *Docker) signalsDirectly(info container.InspectResponse) bool {
+func (d *Container) signalsDirectly(info container.InspectResponse) bool {
 	if !strings.HasPrefix(d.cli.DaemonHost(), "unix://") || info.State == nil || info.State.Pid <= 0 || info.ID == "" {
 		return false
 	}
@@ -229,7 +227,7 @@ func (d *Docker) signalsDirectly(info container.InspectResponse) bool {
 }
 
 // signallable says why a container cannot take a signal, if it cannot.
-func (d *Docker) signallable(info container.InspectResponse) error {
+func (d *Container) signallable(info container.InspectResponse) error {
 	if !info.State.Running {
 		return fmt.Errorf("%s is not running (%s, exit code %d)", d.Describe(), info.State.Status, info.State.ExitCode)
 	}
@@ -241,7 +239,7 @@ func (d *Docker) signallable(info container.InspectResponse) error {
 
 // LogsSince returns the container's log lines since t, at most max of the
 // last ones (max <= 0: all).
-func (d *Docker) LogsSince(ctx context.Context, since time.Time, max int) []string {
+func (d *Container) LogsSince(ctx context.Context, since time.Time, max int) []string {
 	info, err := d.Find(ctx)
 	if err != nil {
 		return nil
@@ -250,7 +248,7 @@ func (d *Docker) LogsSince(ctx context.Context, since time.Time, max int) []stri
 }
 
 // logsOf is LogsSince for a container already looked up.
-func (d *Docker) logsOf(ctx context.Context, info container.InspectResponse, since time.Time, max int) []string {
+func (d *Container) logsOf(ctx context.Context, info container.InspectResponse, since time.Time, max int) []string {
 	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true}
 	if !since.IsZero() {
 		// The API's since is coarse; lines are filtered by their own timestamps below.
@@ -295,29 +293,15 @@ func splitLines(s string) []string {
 
 // Watchdog reports, as soon as it shows, that the restart failed: the
 // container stopped, or its restarter logged that the new child exited.
-func (d *Docker) Watchdog(since time.Time) Watchdog {
+func (d *Container) Watchdog(since time.Time) restart.Watchdog {
 	return func(ctx context.Context) error {
 		info, err := d.Find(ctx)
 		if err != nil {
 			return err
 		}
 		if !info.State.Running {
-			return &StoppedError{Target: d.Describe(), Status: info.State.Status, ExitCode: info.State.ExitCode}
+			return &restart.StoppedError{Target: d.Describe(), Status: info.State.Status, ExitCode: info.State.ExitCode}
 		}
-		return childFailure(d.logsOf(ctx, info, since, 0))
+		return restart.ChildFailure(d.logsOf(ctx, info, since, 0))
 	}
-}
-
-// StoppedError says the target stopped during a reload.
-type StoppedError struct {
-	Target   string
-	Status   string
-	ExitCode int
-}
-
-// Is makes errors.Is(err, ErrTargetStopped) true.
-func (e *StoppedError) Is(target error) bool { return target == ErrTargetStopped }
-
-func (e *StoppedError) Error() string {
-	return fmt.Sprintf("%s stopped (%s, exit code %d)", e.Target, e.Status, e.ExitCode)
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package restart
+package docker
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package restart
+package docker
 
 import (
 	"crypto/sha256"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+
+	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
 // fakeContainer is a project directory on the "host" and a container root
@@ -43,8 +45,8 @@ func renameSave(t *testing.T, path, content string) {
 	}
 }
 
-func want(host, content string) WantFile {
-	return WantFile{HostPath: host, EnvoyPath: "/etc/envoy/envoy.yaml", Digest: sha256.Sum256([]byte(content)), Bootstrap: true}
+func want(host, content string) restart.WantFile {
+	return restart.WantFile{HostPath: host, EnvoyPath: "/etc/envoy/envoy.yaml", Digest: sha256.Sum256([]byte(content)), Bootstrap: true}
 }
 
 func TestFreshnessDirectRead(t *testing.T) {
@@ -61,7 +63,7 @@ func TestFreshnessDirectRead(t *testing.T) {
 	}
 	write(t, inContainer, "v1") // the mount kept the old inode
 	v := fr.check(want(host, "v2"))
-	if v.stale == nil || !errors.Is(v.stale, ErrStale) {
+	if v.stale == nil || !errors.Is(v.stale, restart.ErrStale) {
 		t.Fatalf("old bytes in the container: %+v", v)
 	}
 	for _, s := range []string{host + ":/etc/envoy/envoy.yaml", "-v ./envoy:/etc/envoy", "--force-recreate", "docker rm -f"} {
@@ -122,7 +124,7 @@ func TestFreshnessDirectoryMount(t *testing.T) {
 	mounts := []bindMount{{Source: f.host, Destination: "/etc/envoy"}}
 	fr := &freshness{target: "container c", mounts: mounts, seen: recordInodes(mounts)}
 	renameSave(t, host, "v2")
-	if v := fr.check(WantFile{HostPath: host, Digest: sha256.Sum256([]byte("v2"))}); v.stale != nil || v.unverified != "" {
+	if v := fr.check(restart.WantFile{HostPath: host, Digest: sha256.Sum256([]byte("v2"))}); v.stale != nil || v.unverified != "" {
 		t.Fatalf("a directory mount follows renames: %+v", v)
 	}
 }
@@ -208,7 +210,7 @@ func TestFreshnessImageFilesAreNotChecked(t *testing.T) {
 	}
 	write(t, filepath.Join(f.root, "certs/ca.pem"), "the image's bundle")
 	fr := &freshness{target: "container c", mounts: []bindMount{{Source: f.host + "/other", Destination: "/etc/envoy"}}, procRoot: f.root}
-	if v := fr.check(WantFile{HostPath: host, EnvoyPath: "/certs/ca.pem", Digest: sha256.Sum256([]byte("this machine's bundle"))}); v.stale != nil || v.unverified != "" {
+	if v := fr.check(restart.WantFile{HostPath: host, EnvoyPath: "/certs/ca.pem", Digest: sha256.Sum256([]byte("this machine's bundle"))}); v.stale != nil || v.unverified != "" {
 		t.Fatalf("a file of the image: %+v", v)
 	}
 }

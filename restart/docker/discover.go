@@ -1,4 +1,4 @@
-package restart
+package docker
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"github.com/docker/docker/api/types/filters"
 
 	"github.com/envoy-reloader/envoy-reloader/config/bootstrap"
+
+	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
 // Candidate is a running container that looks like an Envoy to reload.
@@ -72,7 +74,7 @@ func (s Scope) Describe() string {
 
 // Discover lists the running containers within scope whose image is Envoy
 // or whose command holds --restart-epoch.
-func (d *Docker) Discover(ctx context.Context, scope Scope) ([]Candidate, error) {
+func (d *Container) Discover(ctx context.Context, scope Scope) ([]Candidate, error) {
 	list, err := d.cli.ContainerList(ctx, container.ListOptions{Filters: scope.filters()})
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
@@ -103,7 +105,7 @@ func candidateOf(info container.InspectResponse, restarts bool) Candidate {
 	if config, err := configPathOf(argv); err == nil {
 		c.ConfigPath = config
 	}
-	mounts := PathMap{}
+	mounts := restart.PathMap{}
 	for _, m := range info.Mounts {
 		if m.Type == "bind" {
 			mounts[m.Destination] = m.Source

@@ -1,4 +1,4 @@
-package restart
+package docker
 
 import (
 	"crypto/sha256"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
 // Before the signal, the reloader establishes that Envoy in the target will
@@ -39,51 +41,6 @@ import (
 // docker exec (cat / sha256sum) is not used: distroless images and the
 // scratch stand-in have no such tool, and an exec costs tens of
 // milliseconds per reload where (1) costs well under one.
-
-// WantFile is a file Envoy will read after the signal: where it is on this
-// machine, where Envoy reads it ("" when the target maps it itself, from
-// its mounts), and the digest of the bytes that were validated.
-type WantFile struct {
-	HostPath  string
-	EnvoyPath string
-	Digest    [sha256.Size]byte
-	// Bootstrap is true for the bootstrap itself (the -c file).
-	Bootstrap bool
-}
-
-// StaleError says Envoy would not read the validated bytes of a file: the
-// reload is not signalled, and the event's result is "stale".
-type StaleError struct {
-	Target    string
-	EnvoyPath string // the path as Envoy reads it
-	HostPath  string // the file saved here
-	// Mount is the bind mount, as -v would write it ("" when not mounted).
-	Mount string
-	// Evidence says how staleness was established.
-	Evidence string
-}
-
-func (e *StaleError) Error() string {
-	if e.Mount == "" {
-		return fmt.Sprintf("not signalled: Envoy in %s reads %s, which is not mounted from %s (%s), so saves here cannot reach it; "+
-			"mount the directory (-v ./envoy:/etc/envoy) and recreate the container once (docker compose up -d --force-recreate, or docker rm -f + docker run)",
-			e.Target, e.EnvoyPath, e.HostPath, e.Evidence)
-	}
-	return fmt.Sprintf("not signalled: Envoy in %s would read stale bytes at %s: the single-file bind mount %s still holds the file as it was "+
-		"when the container started (%s), because the save replaced the file by a rename; "+
-		"mount the directory instead (-v ./envoy:/etc/envoy) and recreate the container once (docker compose up -d --force-recreate, "+
-		"or docker rm -f + docker run), since the old inode stays until then",
-		e.Target, e.EnvoyPath, e.Mount, e.Evidence)
-}
-
-// staleHint names the editor setting that avoids renames.
-const staleHint = "editors that save in place keep a single-file mount working: vim `set backupcopy=yes`, emacs `backup-by-copying`; nano, micro and kakoune already do"
-
-// ErrStale is matched by every *StaleError.
-var ErrStale = errors.New("stale")
-
-// Is makes errors.Is(err, ErrStale) true for a *StaleError.
-func (e *StaleError) Is(target error) bool { return target == ErrStale }
 
 // fileID is a file's identity on this machine.
 type fileID struct{ dev, ino uint64 }
@@ -147,7 +104,7 @@ func (m bindMount) isSingleFile() bool {
 
 // verdict is what the check found for one file.
 type verdict struct {
-	stale      *StaleError
+	stale      *restart.StaleError
 	unverified string // why it could not be verified ("" when verified)
 }
 
@@ -167,7 +124,7 @@ type freshness struct {
 
 // check decides for one file. Direct reads come first; the inode is the
 // fallback where the process's root cannot be read.
-func (f *freshness) check(w WantFile) verdict {
+func (f *freshness) check(w restart.WantFile) verdict {
 	envoyPath := w.EnvoyPath
 	var m bindMount
 	var mounted bool
@@ -178,7 +135,7 @@ func (f *freshness) check(w WantFile) verdict {
 		}
 	} else {
 		m, mounted = mountOf(f.mounts, envoyPath)
-		if mounted && absPath(hostOf(m, envoyPath)) != absPath(w.HostPath) {
+		if mounted && restart.AbsPath(hostOf(m, envoyPath)) != restart.AbsPath(w.HostPath) {
 			if !w.Bootstrap {
 				return verdict{} // another file than the one saved here
 			}
@@ -188,7 +145,7 @@ func (f *freshness) check(w WantFile) verdict {
 			if _, err := os.Stat(hostOf(m, envoyPath)); err != nil && f.procRoot == "" {
 				return verdict{unverified: fmt.Sprintf("%s names %s as the source of %s, which is not a path here", f.target, hostOf(m, envoyPath), envoyPath)}
 			}
-			return verdict{stale: &StaleError{Target: f.target, EnvoyPath: envoyPath, HostPath: w.HostPath,
+			return verdict{stale: &restart.StaleError{Target: f.target, EnvoyPath: envoyPath, HostPath: w.HostPath,
 				Evidence: "it is mounted from " + hostOf(m, envoyPath)}}
 		}
 		if !mounted && !w.Bootstrap {
@@ -208,14 +165,14 @@ func (f *freshness) check(w WantFile) verdict {
 			// the signal catches; no rename can leave it behind.
 			return verdict{unverified: envoyPath + " changed while it was being checked"}
 		case err == nil && !sameAsHostNow(w.HostPath, data):
-			return verdict{stale: &StaleError{Target: f.target, EnvoyPath: envoyPath, HostPath: w.HostPath, Mount: mountSpec(m, mounted),
+			return verdict{stale: &restart.StaleError{Target: f.target, EnvoyPath: envoyPath, HostPath: w.HostPath, Mount: mountSpec(m, mounted),
 				Evidence: "read in the container's mount namespace, its bytes differ from the saved ones"}}
 		case err == nil:
 			// The container reads what the host file holds now: a newer save,
 			// caught by the unchanged-since-validated check before the signal.
 			return verdict{}
 		case errors.Is(err, fs.ErrNotExist) && !mounted:
-			return verdict{stale: &StaleError{Target: f.target, EnvoyPath: envoyPath, HostPath: w.HostPath,
+			return verdict{stale: &restart.StaleError{Target: f.target, EnvoyPath: envoyPath, HostPath: w.HostPath,
 				Evidence: "it does not exist in the container"}}
 		}
 		// Not readable here (permissions): fall back to the inode.
@@ -236,7 +193,7 @@ func (f *freshness) check(w WantFile) verdict {
 	// This holds even for a change made before this reloader first saw the
 	// container (a one-shot `restart`).
 	if born, ok := birthTime(m.Source); ok && !f.started.IsZero() && born.After(f.started) {
-		return verdict{stale: &StaleError{Target: f.target, EnvoyPath: envoyPath, HostPath: w.HostPath, Mount: m.spec(),
+		return verdict{stale: &restart.StaleError{Target: f.target, EnvoyPath: envoyPath, HostPath: w.HostPath, Mount: m.spec(),
 			Evidence: fmt.Sprintf("the host file was created at %s, after the container started at %s",
 				born.UTC().Format(time.RFC3339Nano), f.started.UTC().Format(time.RFC3339Nano))}}
 	}
@@ -246,7 +203,7 @@ func (f *freshness) check(w WantFile) verdict {
 		return verdict{unverified: fmt.Sprintf("no record of the inode %s had when %s started", m.Source, f.target)}
 	}
 	if was != now {
-		return verdict{stale: &StaleError{Target: f.target, EnvoyPath: envoyPath, HostPath: w.HostPath, Mount: m.spec(),
+		return verdict{stale: &restart.StaleError{Target: f.target, EnvoyPath: envoyPath, HostPath: w.HostPath, Mount: m.spec(),
 			Evidence: fmt.Sprintf("the host file is now inode %d, the mount holds inode %d", now.ino, was.ino)}}
 	}
 	return verdict{}

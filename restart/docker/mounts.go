@@ -1,4 +1,4 @@
-package restart
+package docker
 
 import (
 	"context"
@@ -8,17 +8,19 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
+
+	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
 // mountsSeen are the bind mounts of the container the target found last.
 // The reload loop and FollowStarts both look containers up, hence the lock.
 type mountsSeen struct {
 	mu     sync.Mutex
-	mounts PathMap
+	mounts restart.PathMap
 }
 
 func (m *mountsSeen) set(info container.InspectResponse) {
-	next := PathMap{}
+	next := restart.PathMap{}
 	for _, b := range bindMounts(info) {
 		next[b.Destination] = b.Source
 	}
@@ -30,7 +32,7 @@ func (m *mountsSeen) set(info container.InspectResponse) {
 // BindMounts are the bind mounts (destination → source) of the container
 // this target found last, nil before the first; read at every use, so that
 // a container recreated with other mounts has its files mapped anew.
-func (d *Docker) BindMounts() PathMap {
+func (d *Container) BindMounts() restart.PathMap {
 	d.seenMounts.mu.Lock()
 	defer d.seenMounts.mu.Unlock()
 	return d.seenMounts.mounts
@@ -41,7 +43,7 @@ func (d *Docker) BindMounts() PathMap {
 // ctx ends, having recorded its mounts: the caller compares them with what
 // it watches (another lookup may have recorded them first). A lost event
 // stream (the Engine restarted) is opened again after a pause.
-func (d *Docker) FollowStarts(ctx context.Context, changed func()) {
+func (d *Container) FollowStarts(ctx context.Context, changed func()) {
 	args := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)), filters.Arg("event", string(events.ActionStart)))
 	if d.Service != "" {
 		args.Add("label", composeServiceLabel+"="+d.Service)
