@@ -18,6 +18,8 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"gopkg.in/yaml.v3"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap/internal/yamlsyntax"
 )
 
 // Options tune validation.
@@ -163,20 +165,20 @@ func yamlSyntaxDiagnostic(file string, data []byte, err error) Diagnostic {
 	m := yamlLine.FindStringSubmatch(err.Error())
 	if m == nil {
 		// Errors without a line (an unknown anchor) are placed by the scan.
-		if p, ok := findTokenProblem(string(data), err.Error()); ok {
-			d.Line, d.Col, d.Message = p.line, p.col, d.Message+": "+p.msg
+		if p, ok := yamlsyntax.TokenProblem(string(data)); ok {
+			d.Line, d.Col, d.Message = p.Line, p.Col, d.Message+": "+p.Msg
 		}
 		return d
 	}
 	// libyaml's context mark is often far from the mistake: look for it,
 	// by indentation first where the message speaks of block structure.
-	finders := []func(string, string) (indentProblem, bool){findTokenProblem, analyzeIndentFor}
+	finders := []func(string) (yamlsyntax.Problem, bool){yamlsyntax.TokenProblem, yamlsyntax.IndentProblem}
 	if structural(m[2]) {
 		finders[0], finders[1] = finders[1], finders[0]
 	}
 	for _, find := range finders {
-		if p, ok := find(string(data), m[2]); ok {
-			d.Line, d.Col, d.Message = p.line, p.col, "YAML: "+m[2]+": "+p.msg
+		if p, ok := find(string(data)); ok {
+			d.Line, d.Col, d.Message = p.Line, p.Col, "YAML: "+m[2]+": "+p.Msg
 			return d
 		}
 	}

@@ -1,4 +1,4 @@
-package bootstrap
+package yamlsyntax
 
 import (
 	"fmt"
@@ -35,10 +35,11 @@ type clash struct {
 	scalarBlame int
 }
 
-// indentProblem is where the analysis places a broken structure.
-type indentProblem struct {
-	line, col int
-	msg       string
+// Problem is where a reading of the file places a mistake (1-based line
+// and byte column), and what it is.
+type Problem struct {
+	Line, Col int
+	Msg       string
 }
 
 // lineShape is one line of block structure: its dashes ("- " sequence
@@ -47,123 +48,103 @@ type lineShape struct {
 	indent int
 	dashes []int // columns (0-based) of leading "- " indicators
 	keyCol int   // column of the key, or -1
-	value  string
+	value  valueKind
 }
 
-// shapeOf splits a line; ok is false for blank and comment-only lines.
-func shapeOf(s string) (sh lineShape, ok bool) {
-	pos := len(s) - len(strings.TrimLeft(s, " "))
-	if pos == len(s) || s[pos] == '#' || s[pos] == '\t' {
-		return sh, false
-	}
-	sh.indent, sh.keyCol = pos, -1
-	for pos < len(s) && s[pos] == '-' && (pos+1 == len(s) || s[pos+1] == ' ') {
-		sh.dashes = append(sh.dashes, pos)
-		pos++
-		for pos < len(s) && s[pos] == ' ' {
-			pos++
-		}
-	}
-	rest := s[pos:]
-	if k := keyEnd(rest); k >= 0 {
-		sh.keyCol = pos
-		rest = rest[k+1:]
-	}
-	sh.value = stripComment(strings.TrimSpace(rest))
-	return sh, true
-}
+// valueKind is what follows a line's key or dashes, as the walk needs it.
+type valueKind uint8
 
-// keyEnd finds the ':' that ends a plain or quoted key at the start of s.
-func keyEnd(s string) int {
-	if s == "" || s[0] == '[' || s[0] == '{' || s[0] == '#' || s[0] == '|' || s[0] == '>' {
-		return -1
-	}
+const (
+	valueNone   valueKind = iota // nothing, or only an anchor or tag: a block follows
+	valueProps                   // an anchor or tag, then its node
+	valueBlock                   // a block scalar's header
+	valueNested                  // a flow collection or a quoted scalar
+	valueScalar                  // a plain scalar or an alias
+)
+
+// shapeOf reads a line of block structure from its tokens (those after
+// its Indent token).
+func shapeOf(indent int, toks []Token) lineShape {
+	sh := lineShape{indent: indent, keyCol: -1}
 	i := 0
-	if q := s[0]; q == '"' || q == '\'' {
-		end := strings.IndexByte(s[1:], q)
-		if end < 0 {
-			return -1
-		}
-		i = end + 2
-		for i < len(s) && s[i] == ' ' {
-			i++
-		}
-		if i < len(s) && s[i] == ':' && (i+1 == len(s) || s[i+1] == ' ') {
-			return i
-		}
+	for ; i < len(toks) && toks[i].Kind == Dash; i++ {
+		sh.dashes = append(sh.dashes, toks[i].Col-1)
+	}
+	// The key starts at the first character after the dashes, whatever
+	// it is: a stray bracket before a key does not move the key.
+	rest := toks[i:]
+	if colon := keyColon(rest); colon >= 0 {
+		sh.keyCol = rest[0].Col - 1
+		rest = rest[colon+1:]
+	}
+	sh.value = valueOf(rest)
+	return sh
+}
+
+// keyColon is the index of the colon that makes the line's first node a
+// key, or -1. A flow collection is not taken for a key.
+func keyColon(toks []Token) int {
+	if len(toks) == 0 || toks[0].Kind == FlowOpen {
 		return -1
 	}
-	for ; i < len(s); i++ {
-		if s[i] == '#' && i > 0 && s[i-1] == ' ' {
-			return -1
-		}
-		if s[i] == ':' && (i+1 == len(s) || s[i+1] == ' ') {
-			return i
+	depth := 0
+	for i, t := range toks {
+		switch t.Kind {
+		case FlowOpen:
+			depth++
+		case FlowClose:
+			depth--
+		case Colon:
+			if depth == 0 {
+				return i
+			}
 		}
 	}
 	return -1
 }
 
-func stripComment(v string) string {
-	if strings.HasPrefix(v, "#") {
-		return ""
-	}
-	if i := strings.Index(v, " #"); i >= 0 && !strings.ContainsAny(v[:i], `"'`) {
-		return strings.TrimSpace(v[:i])
-	}
-	return v
-}
-
-// opensBlock reports whether a value leaves its key or dash waiting for a
-// block on the next lines: nothing, or only an anchor or a tag.
-func opensBlock(v string) bool {
-	for _, f := range strings.Fields(v) {
-		if f[0] != '&' && f[0] != '!' {
-			return false
+func valueOf(toks []Token) valueKind {
+	props, first := true, Kind(0)
+	seen := false
+	for _, t := range toks {
+		if t.Kind == Error {
+			continue
+		}
+		if !seen {
+			first, seen = t.Kind, true
+		}
+		if t.Kind != Anchor && t.Kind != Tag {
+			props = false
 		}
 	}
-	return true
-}
-
-// flowOpen counts the brackets a flow value leaves open, outside quotes.
-func flowOpen(v string, depth int) int {
-	var quote byte
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '[' || c == '{':
-			depth++
-		case c == ']' || c == '}':
-			depth--
-		}
+	switch {
+	case !seen || props:
+		return valueNone
+	case first == Anchor || first == Tag:
+		return valueProps
+	case first == BlockHeader:
+		return valueBlock
+	case first == FlowOpen || first == Quoted:
+		return valueNested
 	}
-	return depth
+	return valueScalar
 }
 
-// analyzeIndent returns the first place where the block structure of data
+// IndentProblem returns the first place where the block structure of data
 // breaks, or ok false when it finds none.
-func analyzeIndentFor(data, _ string) (indentProblem, bool) { return analyzeIndent(data) }
-
-func analyzeIndent(data string) (indentProblem, bool) {
+func IndentProblem(data string) (Problem, bool) {
 	lines := strings.Split(data, "\n")
-	usual := usualOffsets(lines)
-	p, ok := walkIndent(lines, usual)
-	return p, ok
+	toks := Lex(data)
+	return walkIndent(toks, lines, usualOffsets(toks, lines))
 }
 
 // usualOffsets counts how deep, relative to their parent, blocks are
 // opened in this file; an offset used at least twice and by a tenth of the
 // blocks is a normal step, so a lone odd one stands out as a slip.
-func usualOffsets(lines []string) map[int]bool {
+func usualOffsets(toks []Token, lines []string) map[int]bool {
 	counts := map[int]int{}
 	total := 0
-	walk(lines, nil, func(b block) {
+	walk(toks, lines, nil, func(b block) {
 		if b.offset >= 0 {
 			counts[b.offset]++
 			total++
@@ -178,9 +159,9 @@ func usualOffsets(lines []string) map[int]bool {
 	return usual
 }
 
-func walkIndent(lines []string, usual map[int]bool) (indentProblem, bool) {
-	var found *indentProblem
-	walk(lines, func(c clash) bool {
+func walkIndent(toks []Token, lines []string, usual map[int]bool) (Problem, bool) {
+	var found *Problem
+	walk(toks, lines, func(c clash) bool {
 		if c.scalarBlame > 0 {
 			blame := c.scalarBlame
 			text := lines[blame-1]
@@ -189,7 +170,7 @@ func walkIndent(lines []string, usual map[int]bool) (indentProblem, bool) {
 			if blame != c.line {
 				msg = fmt.Sprintf("the first line of this block scalar is indented to column %d, more than the lines after it (column %d)", col, nextIndent(lines, c.line-1)+1)
 			}
-			found = &indentProblem{line: blame, col: col, msg: msg}
+			found = &Problem{Line: blame, Col: col, Msg: msg}
 			return false
 		}
 		stack, involved, line, deeper := c.stack, c.involved, c.line, c.deeper
@@ -210,11 +191,11 @@ func walkIndent(lines []string, usual map[int]bool) (indentProblem, bool) {
 		} else {
 			msg = fmt.Sprintf("this line is indented to column %d, which matches no enclosing block (%s)", col, columnsOf(involved))
 		}
-		found = &indentProblem{line: blame, col: col, msg: msg}
+		found = &Problem{Line: blame, Col: col, Msg: msg}
 		return false
 	}, nil)
 	if found == nil {
-		return indentProblem{}, false
+		return Problem{}, false
 	}
 	return *found, true
 }
@@ -236,18 +217,18 @@ func columnsOf(involved []block) string {
 	return "blocks nearby start at column " + strings.Join(cols, ", ")
 }
 
-// walk follows the block structure. conflict is called at a line that fits
-// no open block, with the blocks it clashed with; returning false stops the
-// walk. opened, when not nil, sees every block opened under a key or dash.
-// After a conflict the walk recovers by taking the line as a new block.
-func walk(lines []string, conflict func(clash) bool, opened func(block)) {
+// walk follows the block structure, line by line over the lexer's tokens.
+// conflict is called at a line that fits no open block, with the blocks it
+// clashed with; returning false stops the walk. opened, when not nil, sees
+// every block opened under a key or dash. After a conflict the walk
+// recovers by taking the line as a new block. lines serve the block
+// scalars' check only.
+func walk(toks []Token, lines []string, conflict func(clash) bool, opened func(block)) {
 	stack := []block{{col: -1, offset: -1}}
 	pendingCol, pendingDash := -1, false // a key or dash waiting for its block
 	pending := true                      // the document waits for its root
 	scalarValue := false                 // the previous line ended in a plain scalar
-	flowDepth := 0
-	var openQuote byte     // the quote of a quoted scalar still open
-	blockScalarAbove := -2 // lines deeper than this belong to a block scalar
+	inScalar := false                    // the lines are a block scalar's
 	scalarIndent, scalarFirst := -1, 0
 	push := func(b block) {
 		stack = append(stack, b)
@@ -255,55 +236,54 @@ func walk(lines []string, conflict func(clash) bool, opened func(block)) {
 			opened(b)
 		}
 	}
-	for i, text := range lines {
-		line := i + 1
-		if openQuote != 0 {
-			// Lines of a quoted scalar over several lines are its content.
-			openQuote = unclosedQuote(text, openQuote)
-			continue
+	for i := 0; i < len(toks); {
+		t := toks[i]
+		end := i + 1
+		for end < len(toks) && toks[end].Kind >= Dash {
+			end++
 		}
-		if flowDepth > 0 {
-			flowDepth = flowOpen(text, flowDepth)
-			continue
-		}
-		sh, ok := shapeOf(text)
-		if !ok {
-			continue
-		}
-		if blockScalarAbove >= -1 {
-			ind := len(text) - len(strings.TrimLeft(text, " "))
-			if strings.TrimSpace(text) == "" {
+		onLine := toks[i+1 : end]
+		i = end
+		line := t.Line
+		if t.Kind == BlockText && inScalar {
+			if rest := strings.TrimSpace(t.Text); rest == "" || rest[0] == '#' || t.Text[0] == '\t' {
 				continue
 			}
-			if ind > blockScalarAbove {
-				// A block scalar's indentation is its first line's; a later
-				// line less indented but still inside its parent breaks it.
-				if scalarIndent < 0 {
-					scalarIndent, scalarFirst = ind, line
-					continue
-				}
-				if ind >= scalarIndent {
-					continue
-				}
-				if conflict != nil {
-					blame := line
-					// The rest agreeing with this line: the first line slipped.
-					if next := nextIndent(lines, i+1); next == ind && line == scalarFirst+1 {
-						blame = scalarFirst
-					}
-					if !conflict(clash{stack: stack, line: line, indent: scalarIndent, scalarBlame: blame}) {
-						return
-					}
-				}
-				scalarIndent = ind
+			// A block scalar's indentation is its first line's; a later
+			// line less indented but still inside its parent breaks it.
+			ind := t.Indent
+			if scalarIndent < 0 {
+				scalarIndent, scalarFirst = ind, line
 				continue
 			}
-			blockScalarAbove = -2
+			if ind >= scalarIndent {
+				continue
+			}
+			if conflict != nil {
+				blame := line
+				// The rest agreeing with this line: the first line slipped.
+				if next := nextIndent(lines, line); next == ind && line == scalarFirst+1 {
+					blame = scalarFirst
+				}
+				if !conflict(clash{stack: stack, line: line, indent: scalarIndent, scalarBlame: blame}) {
+					return
+				}
+			}
+			scalarIndent = ind
+			continue
 		}
-		if strings.HasPrefix(text, "---") || strings.HasPrefix(text, "...") {
+		if t.Kind == Blank || t.Kind == QuotedLine || t.Kind == FlowLine || t.Kind == Directive || t.Kind == BlockText {
+			continue
+		}
+		inScalar = false
+		if t.Kind == Document {
 			stack, pending, pendingCol = stack[:1], true, -1
 			continue
 		}
+		if t.Kind != Indent || t.Text[0] == '\t' {
+			continue
+		}
+		sh := shapeOf(t.Indent, onLine)
 		c := sh.indent
 		startsDash := len(sh.dashes) > 0 && sh.dashes[0] == c
 		switch {
@@ -354,28 +334,20 @@ func walk(lines []string, conflict func(clash) bool, opened func(block)) {
 		if sh.keyCol >= 0 && sh.keyCol != c {
 			push(block{col: sh.keyCol, line: line, offset: -1})
 		}
-		v := sh.value
 		scalarValue = false
-		switch {
-		case opensBlock(v) && (sh.keyCol >= 0 || len(sh.dashes) > 0):
-			pending = true
-			if sh.keyCol >= 0 {
-				pendingCol, pendingDash = sh.keyCol, false
-			} else {
-				pendingCol, pendingDash = sh.dashes[len(sh.dashes)-1], true
+		switch sh.value {
+		case valueNone:
+			if sh.keyCol >= 0 || len(sh.dashes) > 0 {
+				pending = true
+				if sh.keyCol >= 0 {
+					pendingCol, pendingDash = sh.keyCol, false
+				} else {
+					pendingCol, pendingDash = sh.dashes[len(sh.dashes)-1], true
+				}
 			}
-		case v == "" || v[0] == '&' || v[0] == '!':
-			// A lone anchor or tag: its node follows; nothing to track.
-		case v[0] == '|' || v[0] == '>':
-			blockScalarAbove, scalarIndent = stack[len(stack)-1].col, -1
-			if sh.keyCol < 0 && len(sh.dashes) > 0 {
-				blockScalarAbove = sh.dashes[len(sh.dashes)-1]
-			}
-		case v[0] == '[' || v[0] == '{':
-			flowDepth = flowOpen(v, 0)
-		case v[0] == '"' || v[0] == '\'':
-			openQuote = unclosedQuote(v[1:], v[0])
-		default:
+		case valueBlock:
+			inScalar, scalarIndent = true, -1
+		case valueScalar:
 			scalarValue = true
 		}
 	}
@@ -389,21 +361,4 @@ func nextIndent(lines []string, i int) int {
 		}
 	}
 	return -1
-}
-
-// unclosedQuote returns q when s, the inside of a scalar quoted with q, does
-// not close it: a double quote closes unless escaped with a backslash; a
-// single quote unless doubled.
-func unclosedQuote(s string, q byte) byte {
-	for i := 0; i < len(s); i++ {
-		switch {
-		case q == '"' && s[i] == '\\':
-			i++
-		case s[i] == q && q == '\'' && i+1 < len(s) && s[i+1] == '\'':
-			i++
-		case s[i] == q:
-			return 0
-		}
-	}
-	return q
 }
