@@ -1,6 +1,5 @@
 package yamlsyntax
 
-
 // Kind is what a token is.
 type Kind uint8
 
