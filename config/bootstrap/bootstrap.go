@@ -104,12 +104,13 @@ func Load(file string, data []byte, opts Options) *Result {
 	root := doc.Content[0]
 	d.decodeMessage(root, res.Bootstrap.ProtoReflect(), "", root, nil)
 	if !d.over {
-		d.validate()
-		if len(d.messages) > 0 && d.messages[0].msg.Interface() == res.Bootstrap {
-			parsed := !HasErrors(d.diags)
-			res.ReferencedFiles = d.semanticChecks(d.messages[0], file)
+		r := d.rules()
+		r.validate()
+		if len(r.messages) > 0 && r.messages[0].msg.Interface() == res.Bootstrap {
+			parsed := !HasErrors(r.diags)
+			res.ReferencedFiles = r.semanticChecks(r.messages[0], file)
 			if !parsed && !opts.keepSemanticErrors {
-				d.diags = dropSemanticErrors(d.diags)
+				r.diags = dropSemanticErrors(r.diags)
 			}
 		}
 	}

@@ -27,7 +27,7 @@ const extensionGuard = "envoy.reloadable_features.no_extension_lookup_by_name"
 // empty). The messages checked are the ones Envoy resolves through that function:
 // network, listener and HTTP filters, access loggers, transport sockets,
 // stats sinks, tracers and TypedExtensionConfig.
-func (d *decoder) checkExtension(entry *decodedMessage, pm proto.Message, byName bool) {
+func (r *rules) checkExtension(entry *decodedMessage, pm proto.Message, byName bool) {
 	if byName {
 		return
 	}
@@ -79,7 +79,7 @@ func (d *decoder) checkExtension(entry *decodedMessage, pm proto.Message, byName
 		}
 		at = entry.pos("typed_config")
 	}
-	d.errorf(at, joinPath(entry.path, "typed_config"), "Didn't find a registered implementation for '%s' with type URL: ''", name)
+	r.errorf(at, joinPath(entry.path, "typed_config"), "Didn't find a registered implementation for '%s' with type URL: ''", name)
 }
 
 // extensionLookupByName reports whether the bootstrap's static runtime
