@@ -36,7 +36,7 @@ type clash struct {
 }
 
 // Problem is where a reading of the file places a mistake (1-based line
-// and byte column), and what it is.
+// and column, in characters as yaml.v3 counts them), and what it is.
 type Problem struct {
 	Line, Col int
 	Msg       string

@@ -104,6 +104,8 @@ func TestTokenProblem(t *testing.T) {
 		{name: "alias before its anchor", in: "a: *x\nb: &x 1\n", want: Problem{1, 4, "no &x before this alias"}},
 		{name: "second YAML directive", in: "%YAML 1.1\n%YAML 1.1\n---\na: 1\n",
 			want: Problem{2, 1, "a second %YAML directive (the first is at line 1)"}},
+		{name: "the column counts characters, not bytes", in: "a: \"é\\q\"\n",
+			want: Problem{1, 6, `\q is not a YAML escape; write \\ for a backslash`}},
 		{name: "a block scalar's content is not read", in: "a: |\n  \"x [ @\nb: 1\n", none: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

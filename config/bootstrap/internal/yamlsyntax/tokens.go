@@ -3,6 +3,7 @@ package yamlsyntax
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Token-level syntax errors. libyaml knows where these are (its problem
@@ -13,7 +14,24 @@ import (
 
 // TokenProblem returns the first token-level problem in data, or ok false.
 func TokenProblem(data string) (Problem, bool) {
-	toks := Lex(data)
+	p, ok := tokenProblem(Lex(data))
+	if ok {
+		p.Col = runeColumn(data, p.Line, p.Col)
+	}
+	return p, ok
+}
+
+// runeColumn turns a byte column of a line into a column in characters,
+// as yaml.v3 counts them (and so every other diagnostic).
+func runeColumn(data string, line, col int) int {
+	lines := strings.SplitN(data, "\n", line+1)
+	if line < 1 || line > len(lines) || col-1 > len(lines[line-1]) {
+		return col
+	}
+	return utf8.RuneCountInString(lines[line-1][:col-1]) + 1
+}
+
+func tokenProblem(toks []Token) (Problem, bool) {
 	anchors := map[string]bool{}
 	directives := map[string]int{}
 	for _, t := range toks {
