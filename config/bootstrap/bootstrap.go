@@ -44,6 +44,9 @@ type Result struct {
 	// ReferencedFiles are the files the bootstrap names (path_config_source
 	// paths, DataSource filenames), as written in it.
 	ReferencedFiles []ReferencedFile
+	// Index is where each decoded field is written; nil when the YAML did
+	// not parse.
+	Index *Index
 	// Digest is the SHA-256 of the bytes validated, to tell later whether
 	// the file still holds them.
 	Digest [sha256.Size]byte
@@ -114,6 +117,7 @@ func Load(file string, data []byte, opts Options) *Result {
 			}
 		}
 	}
+	res.Index = newIndex(d.tree)
 	if opts.DenyDeprecated {
 		DenyDeprecated(d.diags)
 	}
