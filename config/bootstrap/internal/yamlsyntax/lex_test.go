@@ -89,12 +89,30 @@ func TestLex(t *testing.T) {
 	}
 }
 
+// problemCase is one input to a reading and the problem it must find
+// (none: no problem).
+type problemCase struct {
+	name, in string
+	want     Problem
+	none     bool
+}
+
+func runProblemCases(t *testing.T, find func(string) (Problem, bool), cases []problemCase) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := find(tc.in)
+			switch {
+			case tc.none && ok:
+				t.Fatalf("found %+v, want none", got)
+			case !tc.none && (!ok || got != tc.want):
+				t.Errorf("found %+v, %v; want %+v", got, ok, tc.want)
+			}
+		})
+	}
+}
+
 func TestTokenProblem(t *testing.T) {
-	for _, tc := range []struct {
-		name, in string
-		want     Problem
-		none     bool
-	}{
+	runProblemCases(t, TokenProblem, []problemCase{
 		{name: "valid", in: "a: {b: [1, 2]}\nc: \"d\"\n", none: true},
 		{name: "quote never closed, next key inside it", in: "a: \"x\nb: 1\n",
 			want: Problem{1, 4, "this quoted string is never closed: line 2, at or left of its key's column, is still inside it"}},
@@ -107,28 +125,11 @@ func TestTokenProblem(t *testing.T) {
 		{name: "the column counts characters, not bytes", in: "a: \"é\\q\"\n",
 			want: Problem{1, 6, `\q is not a YAML escape; write \\ for a backslash`}},
 		{name: "a block scalar's content is not read", in: "a: |\n  \"x [ @\nb: 1\n", none: true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, ok := TokenProblem(tc.in)
-			if tc.none {
-				if ok {
-					t.Fatalf("TokenProblem found %+v, want none", got)
-				}
-				return
-			}
-			if !ok || got != tc.want {
-				t.Errorf("TokenProblem = %+v, %v; want %+v", got, ok, tc.want)
-			}
-		})
-	}
+	})
 }
 
 func TestIndentProblem(t *testing.T) {
-	for _, tc := range []struct {
-		name, in string
-		want     Problem
-		none     bool
-	}{
+	runProblemCases(t, IndentProblem, []problemCase{
 		{name: "valid", in: "a:\n  b: 1\n  c:\n  - d\n", none: true},
 		{name: "deeper than its block", in: "a:\n  b: 1\n  c:\n    d: 1\n     e: 2\n",
 			want: Problem{5, 6, "this line is indented to column 6, deeper than the block it continues (column 5)"}},
@@ -139,20 +140,7 @@ func TestIndentProblem(t *testing.T) {
 		{name: "quoted and flow lines are not structure", in: "a: \"x\n y\"\nb: [1,\n 2]\n", none: true},
 		{name: "block scalar line less indented than its first", in: "a: |\n    x\n   y\n    z\n",
 			want: Problem{3, 4, "this line of a block scalar is indented to column 4, less than its first line (column 5)"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, ok := IndentProblem(tc.in)
-			if tc.none {
-				if ok {
-					t.Fatalf("IndentProblem found %+v, want none", got)
-				}
-				return
-			}
-			if !ok || got != tc.want {
-				t.Errorf("IndentProblem = %+v, %v; want %+v", got, ok, tc.want)
-			}
-		})
-	}
+	})
 }
 
 // oddInputs are what the lexer and both readings must survive: lone
