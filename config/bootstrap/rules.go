@@ -23,6 +23,11 @@ type rules struct {
 // messages serves them all, so the cost grows with the bootstrap only once.
 func (r *rules) loadTimeRules(b *bootstrapv3.Bootstrap) {
 	byName := extensionLookupByName(b)
+	clusters := b.GetStaticResources().GetClusters()
+	st := startRefs{static: make(map[string]bool, len(clusters)), primary: primaryClusters(clusters)}
+	for _, c := range clusters {
+		st.static[c.GetName()] = true
+	}
 	for _, entry := range r.messages {
 		// Interface() costs a reflection look-up: done once, not per rule.
 		m := entry.msg.Interface()
@@ -34,6 +39,7 @@ func (r *rules) loadTimeRules(b *bootstrapv3.Bootstrap) {
 		r.checkRegex(entry, m)
 		r.checkExtension(entry, m, byName)
 		r.checkMisc(entry, m)
+		r.checkStart(entry, m, st)
 		r.checkDeprecated(entry)
 	}
 }

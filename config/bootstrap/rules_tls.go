@@ -1,0 +1,79 @@
+package bootstrap
+
+import (
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+)
+
+// TLS context rules the 1.40.0 binary enforces when it builds a listener's
+// or a cluster's transport socket. The contents of certificate and key
+// files stay unread (a missing file is only a warning); what is checked
+// is the shape: which certificates a context has.
+
+// checkTLSContext mirrors ContextConfigImpl (source/common/tls/context_config_impl.cc)
+// and, for a server, ServerContextConfigImpl
+// (source/common/tls/server_context_config_impl.cc) and ServerContextImpl
+// (source/common/tls/context_impl.cc):
+//   - a TlsCertificate with none of certificate_chain, private_key,
+//     private_key_provider and pkcs12 is skipped; any other needs a
+//     certificate chain and a private key (or key provider) that are not
+//     empty inline (source/common/ssl/tls_certificate_config_impl.cc);
+//   - a server context needs certificates, inline or over SDS (or a custom
+//     certificate selector), and cannot mix the two.
+func (r *rules) checkTLSContext(common *tlsv3.CommonTlsContext, server bool, entry *decodedMessage) {
+	usable := 0
+	for _, c := range common.GetTlsCertificates() {
+		if c.GetPrivateKeyProvider() == nil && c.GetCertificateChain() == nil && c.GetPrivateKey() == nil && c.GetPkcs12() == nil {
+			continue
+		}
+		usable++
+		if c.GetPkcs12() != nil {
+			continue
+		}
+		ce := r.byMsg[c]
+		if ce == nil {
+			continue
+		}
+		if emptyInline(c.GetCertificateChain()) {
+			r.errorf(fieldKey(ce, "certificate_chain"), joinPath(ce.path, "certificate_chain"),
+				"Failed to load incomplete certificate from : certificate chain not set")
+		}
+		if c.GetPrivateKeyProvider() == nil && emptyInline(c.GetPrivateKey()) {
+			r.errorf(fieldKey(ce, "private_key"), joinPath(ce.path, "private_key"), "Failed to load incomplete private key from path:")
+		}
+	}
+	if !server {
+		return
+	}
+	ce := r.byMsg[common]
+	at, path := entry.at, entry.path
+	if ce != nil {
+		at, path = fieldKey(entry, "common_tls_context"), ce.path
+	}
+	inline, sds := len(common.GetTlsCertificates()), len(common.GetTlsCertificateSdsSecretConfigs())
+	custom := common.GetCustomHandshaker() != nil || common.GetCustomTlsCertificateSelector() != nil
+	switch {
+	case custom:
+	case inline+sds == 0:
+		r.errorf(at, path, "No TLS certificates found for server context")
+	case inline > 0 && sds > 0:
+		r.errorf(at, path, "SDS and non-SDS TLS certificates may not be mixed in server contexts")
+	case sds == 0 && usable == 0:
+		r.errorf(at, joinPath(path, "tls_certificates"), "Server TlsCertificates must have a certificate specified")
+	}
+}
+
+// emptyInline reports a data source that Envoy reads as empty without
+// reading a file: absent, or an empty inline string or bytes. A file's
+// contents are not judged here.
+func emptyInline(ds *corev3.DataSource) bool {
+	switch s := ds.GetSpecifier().(type) {
+	case nil:
+		return true
+	case *corev3.DataSource_InlineString:
+		return s.InlineString == ""
+	case *corev3.DataSource_InlineBytes:
+		return len(s.InlineBytes) == 0
+	}
+	return false
+}

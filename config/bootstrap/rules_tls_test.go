@@ -1,0 +1,39 @@
+package bootstrap
+
+import "testing"
+
+// tlsDoc is a TCP listener (line 6 holds its transport socket's
+// DownstreamTlsContext fields) and a cluster of the given UpstreamTlsContext
+// fields (line 14).
+func tlsDoc(down, up string) string {
+	return "static_resources:\n  listeners:\n  - name: l\n    address: {socket_address: {address: 0.0.0.0, port_value: 1}}\n    filter_chains:\n" +
+		"    - transport_socket: {name: tls, typed_config: {\"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext" + down + "}}\n" +
+		"      filters:\n      - name: tcp\n        typed_config: {\"@type\": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: s, cluster: c}\n" +
+		"  clusters:\n  - name: c\n    transport_socket:\n      name: tls\n      typed_config: {\"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext" + up + "}\n"
+}
+
+func TestTLSContextRules(t *testing.T) {
+	const (
+		chain = "certificate_chain: {filename: @DIR@/cert.pem}"
+		key   = "private_key: {filename: @DIR@/key.pem}"
+		good  = ", common_tls_context: {tls_certificates: [{" + chain + ", " + key + "}]}"
+		sds   = "tls_certificate_sds_secret_configs: [{name: s, sds_config: {path_config_source: {path: @DIR@/cert.pem}}}]"
+	)
+	runEnvoyCases(t, []envoyCase{
+		{"server with a certificate", tlsDoc(good, ""), "", 0, ""},
+		{"server without common_tls_context", tlsDoc("", ""), "No TLS certificates found for server context", 6, ""},
+		{"server with an empty common_tls_context", tlsDoc(", common_tls_context: {}", ""), "No TLS certificates found for server context", 6, ""},
+		{"server with a certificate provider instance only", tlsDoc(", common_tls_context: {tls_certificate_provider_instance: {instance_name: x}}", ""), "No TLS certificates found for server context", 6, ""},
+		{"server over SDS", tlsDoc(", common_tls_context: {"+sds+"}", ""), "", 0, ""},
+		{"server mixing SDS and inline", tlsDoc(", common_tls_context: {"+sds+", tls_certificates: [{"+chain+", "+key+"}]}", ""), "SDS and non-SDS TLS certificates may not be mixed in server contexts", 6, ""},
+		{"server with an empty certificate", tlsDoc(", common_tls_context: {tls_certificates: [{password: {inline_string: x}}]}", ""), "Server TlsCertificates must have a certificate specified", 6, ""},
+		{"server certificate without chain", tlsDoc(", common_tls_context: {tls_certificates: [{"+key+"}]}", ""), "Failed to load incomplete certificate from : certificate chain not set", 6, ""},
+		{"server certificate with an empty inline chain", tlsDoc(", common_tls_context: {tls_certificates: [{certificate_chain: {inline_string: ''}, "+key+"}]}", ""),
+			"Failed to load incomplete certificate from : certificate chain not set", 6, ""},
+		{"server certificate without key", tlsDoc(", common_tls_context: {tls_certificates: [{"+chain+"}]}", ""), "Failed to load incomplete private key from path:", 6, ""},
+		{"client without certificates", tlsDoc(good, ""), "", 0, ""},
+		{"client with an empty certificate", tlsDoc(good, ", common_tls_context: {tls_certificates: [{}]}"), "", 0, ""},
+		{"client certificate without chain", tlsDoc(good, ", common_tls_context: {tls_certificates: [{"+key+"}]}"), "Failed to load incomplete certificate from : certificate chain not set", 14, ""},
+		{"client certificate without key", tlsDoc(good, ", common_tls_context: {tls_certificates: [{"+chain+"}]}"), "Failed to load incomplete private key from path:", 14, ""},
+	})
+}
