@@ -1,8 +1,12 @@
 package bootstrap
 
 import (
+	"encoding/pem"
+	"strings"
+
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // TLS context rules the 1.40.0 binary enforces when it builds a listener's
@@ -41,6 +45,8 @@ func (r *rules) checkTLSContext(common *tlsv3.CommonTlsContext, server bool, ent
 		if c.GetPrivateKeyProvider() == nil && emptyInline(c.GetPrivateKey()) {
 			r.errorf(fieldKey(ce, "private_key"), joinPath(ce.path, "private_key"), "Failed to load incomplete private key from path:")
 		}
+		r.checkInlinePEM(c.GetCertificateChain(), ce, "certificate_chain", "Failed to load certificate chain from <inline>: no PEM certificate in it", isCertBlock)
+		r.checkInlinePEM(c.GetPrivateKey(), ce, "private_key", "Failed to load private key from <inline>: no PEM private key in it", isKeyBlock)
 	}
 	if !server {
 		return
@@ -62,6 +68,46 @@ func (r *rules) checkTLSContext(common *tlsv3.CommonTlsContext, server bool, ent
 		r.errorf(at, joinPath(path, "tls_certificates"), "Server TlsCertificates must have a certificate specified")
 	}
 }
+
+// checkInlinePEM: an inline certificate chain or private key is read with
+// BoringSSL's PEM_read_bio_X509_AUX and PEM_read_bio_PrivateKey
+// (source/common/tls/context_impl.cc, source/common/tls/utility.cc), which
+// find the first PEM block of their kind and refuse a text without one
+// (NO_START_LINE) or whose block is not base64 (BAD_BASE64_DECODE); Go's
+// pem.Decode skips a block it cannot decode in the same way. Only inline
+// texts are read: a file may differ where Envoy runs, and a block's DER is
+// left to Envoy.
+func (r *rules) checkInlinePEM(ds *corev3.DataSource, entry *decodedMessage, field, msg string, kind func(string) bool) {
+	var text []byte
+	switch s := ds.GetSpecifier().(type) {
+	case *corev3.DataSource_InlineString:
+		text = []byte(s.InlineString)
+	case *corev3.DataSource_InlineBytes:
+		text = s.InlineBytes
+	}
+	if len(text) == 0 {
+		return
+	}
+	for rest := text; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		if kind(b.Type) {
+			return
+		}
+	}
+	r.errorf(entry.pos(protoreflect.Name(field)), joinPath(entry.path, field), "%s", msg)
+}
+
+// isCertBlock and isKeyBlock are the PEM labels BoringSSL reads as a
+// certificate (PEM_STRING_X509, _OLD, _TRUSTED) and as a private key (any
+// "... PRIVATE KEY": PKCS#8, its encrypted form, RSA, EC, DSA).
+func isCertBlock(t string) bool {
+	return t == "CERTIFICATE" || t == "X509 CERTIFICATE" || t == "TRUSTED CERTIFICATE"
+}
+
+func isKeyBlock(t string) bool { return strings.HasSuffix(t, "PRIVATE KEY") }
 
 // emptyInline reports a data source that Envoy reads as empty without
 // reading a file: absent, or an empty inline string or bytes. A file's

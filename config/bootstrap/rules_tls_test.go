@@ -1,6 +1,12 @@
 package bootstrap
 
-import "testing"
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
+)
 
 // tlsDoc is a TCP listener (line 6 holds its transport socket's
 // DownstreamTlsContext fields) and a cluster of the given UpstreamTlsContext
@@ -35,5 +41,29 @@ func TestTLSContextRules(t *testing.T) {
 		{"client with an empty certificate", tlsDoc(good, ", common_tls_context: {tls_certificates: [{}]}"), "", 0, ""},
 		{"client certificate without chain", tlsDoc(good, ", common_tls_context: {tls_certificates: [{"+key+"}]}"), "Failed to load incomplete certificate from : certificate chain not set", 14, ""},
 		{"client certificate without key", tlsDoc(good, ", common_tls_context: {tls_certificates: [{"+chain+"}]}"), "Failed to load incomplete private key from path:", 14, ""},
+	})
+}
+
+// TestInlinePEMRules: inline certificate chains and keys are read as PEM
+// (their DER is left to Envoy).
+func TestInlinePEMRules(t *testing.T) {
+	cert, key := envoytest.CertPEM("rules"), envoytest.KeyPEM()
+	inline := func(c, k string) string {
+		return tlsDoc(", common_tls_context: {tls_certificates: [{certificate_chain: {inline_string: "+strconv.Quote(c)+"}, private_key: {inline_string: "+strconv.Quote(k)+"}}]}", "")
+	}
+	broken := strings.Replace(key, "\n", "\n!!!!", 1)
+	const (
+		noKey  = "Failed to load private key from <inline>: no PEM private key in it"
+		noCert = "Failed to load certificate chain from <inline>: no PEM certificate in it"
+	)
+	runEnvoyCases(t, []envoyCase{
+		{"inline pair", inline(cert, key), "", 0, ""},
+		{"inline pair with CRLF", inline(strings.ReplaceAll(cert, "\n", "\r\n"), strings.ReplaceAll(key, "\n", "\r\n")), "", 0, ""},
+		{"a certificate before the key", inline(cert, cert+key), "", 0, ""},
+		{"a key before the certificate", inline(key+cert, key), "", 0, ""},
+		{"the certificate as the key", inline(cert, cert), noKey, 6, "Failed to load private key from <inline>"},
+		{"a key that is not base64", inline(cert, broken), noKey, 6, "BAD_BASE64_DECODE"},
+		{"a key that is no PEM", inline(cert, "hello"), noKey, 6, "NO_START_LINE"},
+		{"the key as the certificate", inline(key, key), noCert, 6, "Failed to load certificate chain from <inline>"},
 	})
 }

@@ -4,14 +4,7 @@ import (
 	"sort"
 	"strings"
 
-	xdscorev3 "github.com/cncf/xds/go/xds/core/v3"
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cache/v3"
-	compressorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/compressor/v3"
-	decompressorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/decompressor/v3"
-	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/anypb"
 )
@@ -41,30 +34,24 @@ func (r *rules) checkTypedPerFilterConfig(configs map[string]*anypb.Any, entry *
 	}
 }
 
-// checkLibraries: the cache filter's storage (source/extensions/filters/http/cache/config.cc)
+// checkCache: the cache filter's storage (source/extensions/filters/http/cache/config.cc)
 // and the compressor's and decompressor's libraries
 // (source/extensions/filters/http/{compressor,decompressor}/config.cc) are
 // found with Config::Utility::getFactoryByType on the Any's own type, which
 // neither unwraps a TypedStruct nor takes an empty one.
-func (r *rules) checkLibraries(entry *decodedMessage, msg any) {
-	var lib *anypb.Any
-	var at *decodedMessage
-	switch m := msg.(type) {
-	case *cachev3.CacheConfig:
-		if m.GetTypedConfig() == nil {
-			if !m.GetDisabled().GetValue() {
-				r.errorf(entry.at, entry.path, "at least one of typed_config or disabled must be set")
-			}
-			return
+func (r *rules) checkCache(m *cachev3.CacheConfig, entry *decodedMessage) {
+	if m.GetTypedConfig() == nil {
+		if !m.GetDisabled().GetValue() {
+			r.errorf(entry.at, entry.path, "at least one of typed_config or disabled must be set")
 		}
-		lib, at = m.GetTypedConfig(), entry
-	case *compressorv3.Compressor:
-		lib, at = m.GetCompressorLibrary().GetTypedConfig(), r.byMsg[m.GetCompressorLibrary()]
-	case *decompressorv3.Decompressor:
-		lib, at = m.GetDecompressorLibrary().GetTypedConfig(), r.byMsg[m.GetDecompressorLibrary()]
-	default:
 		return
 	}
+	r.checkLibrary(m.GetTypedConfig(), entry)
+}
+
+// checkLibrary is checkCache's and the (de)compressor library's rule on
+// the Any lib of the message at.
+func (r *rules) checkLibrary(lib *anypb.Any, at *decodedMessage) {
 	if lib == nil || at == nil {
 		return
 	}
@@ -89,19 +76,7 @@ var otherCategories = map[string][]string{
 }
 
 // checkCategory refuses a typed config whose type is of another category.
-func (r *rules) checkCategory(entry *decodedMessage, msg any) {
-	var name, category string
-	var cfg *anypb.Any
-	switch m := msg.(type) {
-	case *listenerv3.Filter:
-		name, category, cfg = m.GetName(), "network filter", m.GetTypedConfig()
-	case *hcmv3.HttpFilter:
-		name, category, cfg = m.GetName(), "http filter", m.GetTypedConfig()
-	case *corev3.TransportSocket:
-		name, category, cfg = m.GetName(), "transport", m.GetTypedConfig()
-	default:
-		return
-	}
+func (r *rules) checkCategory(entry *decodedMessage, name, category string, cfg *anypb.Any) {
 	if cfg.GetTypeUrl() == "" {
 		return
 	}
@@ -115,27 +90,5 @@ func (r *rules) checkCategory(entry *decodedMessage, msg any) {
 			r.errorf(entry.pos("typed_config"), joinPath(entry.path, "typed_config"), "Didn't find a registered implementation for '%s' with type URL: '%s'", name, full)
 			return
 		}
-	}
-}
-
-// checkTypedStart dispatches the rules above on one message.
-func (r *rules) checkTypedStart(entry *decodedMessage, msg any) {
-	switch m := msg.(type) {
-	case *routev3.VirtualHost:
-		r.checkTypedPerFilterConfig(m.GetTypedPerFilterConfig(), entry)
-	case *routev3.Route:
-		r.checkTypedPerFilterConfig(m.GetTypedPerFilterConfig(), entry)
-	case *routev3.WeightedCluster_ClusterWeight:
-		r.checkTypedPerFilterConfig(m.GetTypedPerFilterConfig(), entry)
-	case *xdscorev3.TypedExtensionConfig:
-		// The xds twin of TypedExtensionConfig names matchers' inputs and
-		// actions, which Envoy finds by type URL as it does the envoy one
-		// (source/common/matcher/matcher.h, MatchTreeFactory).
-		if a := m.GetTypedConfig(); a != nil && a.GetTypeUrl() == "" {
-			r.errorf(entry.pos("typed_config"), joinPath(entry.path, "typed_config"), "Didn't find a registered implementation for '%s' with type URL: ''", m.GetName())
-		}
-	default:
-		r.checkLibraries(entry, msg)
-		r.checkCategory(entry, msg)
 	}
 }

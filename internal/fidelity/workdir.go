@@ -162,4 +162,3 @@ func keyPair() ([2][]byte, error) {
 	}
 	return [2][]byte{pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})}, nil
 }
-
