@@ -24,9 +24,12 @@ type rules struct {
 func (r *rules) loadTimeRules(b *bootstrapv3.Bootstrap) {
 	byName := extensionLookupByName(b)
 	clusters := b.GetStaticResources().GetClusters()
-	st := startRefs{static: make(map[string]bool, len(clusters)), primary: primaryClusters(clusters)}
+	st := startRefs{static: make(map[string]bool, len(clusters)), primary: primaryClusters(clusters), secrets: map[string]bool{}}
 	for _, c := range clusters {
 		st.static[c.GetName()] = true
+	}
+	for _, s := range b.GetStaticResources().GetSecrets() {
+		st.secrets[s.GetName()] = true
 	}
 	for _, entry := range r.messages {
 		// Interface() costs a reflection look-up: done once, not per rule.

@@ -181,6 +181,11 @@ func (r *rules) checkRuntimeLayers(b *bootstrapv3.Bootstrap) {
 		if f, ok := e.fields["static_layer"]; ok {
 			r.walkRuntime(f.value, "", path+".static_layer")
 		}
+		// A disk layer watches its symlink_root, and the file watcher
+		// refuses an empty path (the 1.40.0 binary: "invalid file path").
+		if dl := layer.GetDiskLayer(); dl != nil && dl.GetSymlinkRoot() == "" {
+			r.errorf(fieldKey(e, "disk_layer"), path+".disk_layer.symlink_root", "invalid file path: a disk_layer needs its symlink_root")
+		}
 	}
 }
 

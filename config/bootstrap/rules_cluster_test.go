@@ -28,3 +28,12 @@ func TestClusterStartRules(t *testing.T) {
 		{"STATIC endpoint with address", clusterDoc(staticEndpoint), "", 0, ""},
 	})
 }
+
+func TestClusterManagerAndRuntimeRules(t *testing.T) {
+	runEnvoyCases(t, []envoyCase{
+		{"local cluster", clusterDoc(staticEndpoint) + "cluster_manager: {local_cluster_name: c}", "", 0, ""},
+		{"unknown local cluster", clusterDoc(staticEndpoint) + "cluster_manager: {local_cluster_name: nope}", "local cluster 'nope' must be defined", 5, ""},
+		{"disk layer", "layered_runtime: {layers: [{name: d, disk_layer: {symlink_root: @DIR@, subdirectory: envoy}}]}", "", 0, ""},
+		{"disk layer without symlink_root", "layered_runtime: {layers: [{name: d, disk_layer: {subdirectory: envoy}}]}", "invalid file path: a disk_layer needs its symlink_root", 1, "invalid file path"},
+	})
+}

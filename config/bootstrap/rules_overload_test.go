@@ -18,6 +18,8 @@ func TestOverloadManagerRules(t *testing.T) {
 		{"heap config under the proactive name", om("  resource_monitors: [{name: envoy.resource_monitors.global_downstream_max_connections, typed_config: {\"@type\": type.googleapis.com/envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig, max_heap_size_bytes: 1}}]\n"),
 			"Didn't find a registered implementation for 'envoy.resource_monitors.global_downstream_max_connections' with type URL: 'envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig'", 2, ""},
 		{"a monitor name with a blank", om("  resource_monitors: [{name: envoy.x y, typed_config: {\"@type\": type.googleapis.com/envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig, max_heap_size_bytes: 1}}]\n"), "", 0, ""},
+		{"a monitor without its config", om("  resource_monitors: [{name: envoy.resource_monitors.fixed_heap}]\n"),
+			"Didn't find a registered implementation for 'envoy.resource_monitors.fixed_heap' with type URL: ''", 2, ""},
 		{"a monitor twice", om("  resource_monitors: [" + heap + ", " + heap + "]\n"), "Duplicate resource monitor envoy.resource_monitors.fixed_heap", 2, ""},
 		{"trigger on a configured monitor", om("  resource_monitors: [" + heap + "]\n" + action("envoy.overload_actions.shrink_heap", "envoy.resource_monitors.fixed_heap")), "", 0, ""},
 		{"trigger on an unconfigured monitor", om("  resource_monitors: [" + heap + "]\n" + action("envoy.overload_actions.shrink_heap", "envoy.resource_monitors.fixed_heapx")),

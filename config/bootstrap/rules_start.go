@@ -17,9 +17,11 @@ import (
 )
 
 // startRefs are the static clusters, by name, that start-up references are
-// resolved against: all of them, and the primary ones xDS needs.
+// resolved against (all of them, and the primary ones xDS needs), and the
+// static secrets.
 type startRefs struct {
 	static, primary map[string]bool
+	secrets         map[string]bool // the static secrets' names
 }
 
 // checkStart dispatches the per-message start-up rules of rules_cluster.go,
@@ -31,8 +33,11 @@ func (r *rules) checkStart(entry *decodedMessage, msg proto.Message, st startRef
 		r.checkClusterStart(m, entry, st.primary)
 	case *tlsv3.DownstreamTlsContext:
 		r.checkTLSContext(m.GetCommonTlsContext(), true, entry)
+		r.checkStaticSecrets(m.GetCommonTlsContext(), st.secrets)
+		r.checkStaticSecret(m.GetSessionTicketKeysSdsSecretConfig(), st.secrets, "Unknown tls session ticket keys: %s")
 	case *tlsv3.UpstreamTlsContext:
 		r.checkTLSContext(m.GetCommonTlsContext(), false, entry)
+		r.checkStaticSecrets(m.GetCommonTlsContext(), st.secrets)
 	case *tracev3.ZipkinConfig:
 		r.checkZipkin(m, entry, st.static)
 	case *hcmv3.HttpConnectionManager:
@@ -73,6 +78,13 @@ func (r *rules) checkStartup(b *bootstrapv3.Bootstrap) {
 		static[c.GetName()] = true
 	}
 	r.checkSubscriptions(b, primaryClusters(clusters))
+	// ClusterManagerImpl (source/common/upstream/cluster_manager_impl.cc):
+	// the local cluster must be a static one.
+	if name := b.GetClusterManager().GetLocalClusterName(); name != "" && !static[name] {
+		if e := r.byMsg[b.GetClusterManager()]; e != nil {
+			r.errorf(e.pos("local_cluster_name"), "cluster_manager.local_cluster_name", "local cluster '%s' must be defined", name)
+		}
+	}
 	r.checkStatsSinkClusters(b, static)
 	r.checkOverloadManager(b)
 	r.checkStatsTags(b)

@@ -109,6 +109,27 @@ func isCertBlock(t string) bool {
 
 func isKeyBlock(t string) bool { return strings.HasSuffix(t, "PRIVATE KEY") }
 
+// checkStaticSecrets: a secret named without an sds_config is a static
+// one, looked up among static_resources.secrets when the context is built
+// (getTlsCertificateConfigProviders and getProviderFromSds in
+// source/common/tls/context_config_impl.cc).
+func (r *rules) checkStaticSecrets(common *tlsv3.CommonTlsContext, secrets map[string]bool) {
+	for _, s := range common.GetTlsCertificateSdsSecretConfigs() {
+		r.checkStaticSecret(s, secrets, "Unknown static secret: %s")
+	}
+	r.checkStaticSecret(common.GetValidationContextSdsSecretConfig(), secrets, "Unknown static certificate validation context: %s")
+	r.checkStaticSecret(common.GetCombinedValidationContext().GetValidationContextSdsSecretConfig(), secrets, "Unknown static certificate validation context: %s")
+}
+
+func (r *rules) checkStaticSecret(s *tlsv3.SdsSecretConfig, secrets map[string]bool, format string) {
+	if s == nil || s.GetSdsConfig() != nil || secrets[s.GetName()] {
+		return
+	}
+	if e := r.byMsg[s]; e != nil {
+		r.errorf(e.pos("name"), joinPath(e.path, "name"), format, s.GetName())
+	}
+}
+
 // emptyInline reports a data source that Envoy reads as empty without
 // reading a file: absent, or an empty inline string or bytes. A file's
 // contents are not judged here.

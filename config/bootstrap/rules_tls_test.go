@@ -44,6 +44,28 @@ func TestTLSContextRules(t *testing.T) {
 	})
 }
 
+// TestStaticSecretRules: a secret named without an sds_config must be one
+// of static_resources.secrets.
+func TestStaticSecretRules(t *testing.T) {
+	const (
+		secrets = "  secrets:\n  - name: cert\n    tls_certificate: {certificate_chain: {filename: @DIR@/cert.pem}, private_key: {filename: @DIR@/key.pem}}\n" +
+			"  - name: ca\n    validation_context: {trusted_ca: {filename: @DIR@/cert.pem}}\n"
+		pair = "tls_certificates: [{certificate_chain: {filename: @DIR@/cert.pem}, private_key: {filename: @DIR@/key.pem}}]"
+	)
+	runEnvoyCases(t, []envoyCase{
+		{"static certificate", tlsDoc(", common_tls_context: {tls_certificate_sds_secret_configs: [{name: cert}]}", "") + secrets, "", 0, ""},
+		{"unknown static certificate", tlsDoc(", common_tls_context: {tls_certificate_sds_secret_configs: [{name: nope}]}", "") + secrets, "Unknown static secret: nope", 6, ""},
+		{"static validation context", tlsDoc(", common_tls_context: {"+pair+", validation_context_sds_secret_config: {name: ca}}", "") + secrets, "", 0, ""},
+		{"unknown static validation context", tlsDoc(", common_tls_context: {"+pair+", validation_context_sds_secret_config: {name: nope}}", ""),
+			"Unknown static certificate validation context: nope", 6, ""},
+		{"unknown static combined validation context", tlsDoc(", common_tls_context: {"+pair+", combined_validation_context: {default_validation_context: {}, validation_context_sds_secret_config: {name: nope}}}", ""),
+			"Unknown static certificate validation context: nope", 6, ""},
+		{"unknown static session ticket keys", tlsDoc(", session_ticket_keys_sds_secret_config: {name: nope}, common_tls_context: {"+pair+"}", ""),
+			"Unknown tls session ticket keys: nope", 6, ""},
+		{"client to an unknown static certificate", tlsDoc(", common_tls_context: {"+pair+"}", ", common_tls_context: {tls_certificate_sds_secret_configs: [{name: nope}]}"), "Unknown static secret: nope", 14, ""},
+	})
+}
+
 // TestInlinePEMRules: inline certificate chains and keys are read as PEM
 // (their DER is left to Envoy).
 func TestInlinePEMRules(t *testing.T) {

@@ -72,8 +72,13 @@ func (r *rules) checkLibrary(lib *anypb.Any, at *decodedMessage) {
 var otherCategories = map[string][]string{
 	"network filter": {"envoy.extensions.filters.http.", "envoy.extensions.filters.listener.", "envoy.extensions.filters.udp.", "envoy.extensions.transport_sockets."},
 	"http filter":    {"envoy.extensions.filters.network.", "envoy.extensions.filters.listener.", "envoy.extensions.filters.udp.", "envoy.extensions.transport_sockets."},
-	"transport":      {"envoy.extensions.filters."},
 }
+
+// transportPrefix is the package of every transport socket config of the
+// official build (tls, raw_buffer, quic, alts, tap, proxy_protocol, ...):
+// the 1.40.0 binary refuses any other type as a transport socket, filters'
+// and access loggers' configs alike.
+const transportPrefix = "envoy.extensions.transport_sockets."
 
 // checkCategory refuses a typed config whose type is of another category.
 func (r *rules) checkCategory(entry *decodedMessage, name, category string, cfg *anypb.Any) {
@@ -85,6 +90,10 @@ func (r *rules) checkCategory(entry *decodedMessage, name, category string, cfg 
 		return
 	}
 	full := string(mt.Descriptor().FullName())
+	if category == "transport" && !strings.HasPrefix(full, transportPrefix) && full != "xds.type.v3.TypedStruct" && full != "udpa.type.v1.TypedStruct" {
+		r.errorf(entry.pos("typed_config"), joinPath(entry.path, "typed_config"), "Didn't find a registered implementation for '%s' with type URL: '%s'", name, full)
+		return
+	}
 	for _, prefix := range otherCategories[category] {
 		if strings.HasPrefix(full, prefix) {
 			r.errorf(entry.pos("typed_config"), joinPath(entry.path, "typed_config"), "Didn't find a registered implementation for '%s' with type URL: '%s'", name, full)

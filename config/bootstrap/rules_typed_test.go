@@ -41,6 +41,8 @@ func TestTypedConfigRules(t *testing.T) {
 			"Didn't find a registered implementation for 'x' with type URL: 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer'", 8, ""},
 		{"a listener filter as a transport socket", socket("envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector"),
 			"Didn't find a registered implementation for 't' with type URL: 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector'", 11, ""},
+		{"an access logger as a transport socket", socket("envoy.extensions.access_loggers.file.v3.FileAccessLog, path: /dev/null"),
+			"Didn't find a registered implementation for 't' with type URL: 'envoy.extensions.access_loggers.file.v3.FileAccessLog'", 11, ""},
 		{"raw buffer transport socket", socket("envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer"), "", 0, ""},
 		{"matcher action without a type", hcmDoc(routeToXds, "http_filters: ["+filter("envoy.extensions.filters.http.rbac.v3.RBAC",
 			", matcher: {on_no_match: {action: {name: action, typed_config: {}}}}")+"{name: router, typed_config: {\"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}]"),
