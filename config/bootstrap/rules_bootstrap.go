@@ -111,10 +111,7 @@ func (r *rules) checkEmptyProtocolOptions(c *clusterv3.Cluster) {
 // factory refuses an unknown one (source/common/grpc/async_client_manager_impl.cc).
 // CDS and the other subscriptions are checkSubscription's (rules_xds.go).
 func (r *rules) checkXdsClusters(b *bootstrapv3.Bootstrap) {
-	static := map[string]bool{}
-	for _, c := range b.GetStaticResources().GetClusters() {
-		static[c.GetName()] = true
-	}
+	static := r.startRefs(b).static
 	dyn := b.GetDynamicResources()
 	if dyn.GetAdsConfig().GetApiType() == corev3.ApiConfigSource_REST {
 		return // refused for its gRPC services already (checkMore)

@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 )
@@ -9,21 +10,25 @@ import (
 // clusters, beyond checkCluster's (rules_misc.go). Each was a false accept
 // of the differential harness (internal/fidelity).
 
-// primaryClusters are the static clusters Envoy initialises first, which
-// an xDS subscription's backing cluster must be one of: every static
-// cluster but an EDS one whose endpoints come over the network
-// (ClusterManagerImpl in source/common/upstream/cluster_manager_impl.cc puts
-// an EDS cluster with a path-based eds_config among the primary ones; the
-// binary accepts CDS backed by one).
-func primaryClusters(clusters []*clusterv3.Cluster) map[string]bool {
-	out := make(map[string]bool, len(clusters))
+// newStartRefs collects the names start-up references resolve against.
+// The primary clusters, which an xDS subscription's backing cluster must be
+// one of, are every static cluster but an EDS one whose endpoints come over
+// the network (ClusterManagerImpl in source/common/upstream/cluster_manager_impl.cc
+// puts an EDS cluster with a path-based eds_config among the primary ones;
+// the binary accepts CDS backed by one).
+func newStartRefs(b *bootstrapv3.Bootstrap) *startRefs {
+	clusters := b.GetStaticResources().GetClusters()
+	st := &startRefs{static: make(map[string]bool, len(clusters)), secondary: map[string]bool{}, secrets: map[string]bool{}}
 	for _, c := range clusters {
+		st.static[c.GetName()] = true
 		if c.GetType() == clusterv3.Cluster_EDS && c.GetClusterType() == nil && !pathBased(c.GetEdsClusterConfig().GetEdsConfig()) {
-			continue
+			st.secondary[c.GetName()] = true
 		}
-		out[c.GetName()] = true
 	}
-	return out
+	for _, s := range b.GetStaticResources().GetSecrets() {
+		st.secrets[s.GetName()] = true
+	}
+	return st
 }
 
 // pathBased mirrors SubscriptionFactory::isPathBasedConfigSource.
@@ -49,7 +54,7 @@ func pathBased(src *corev3.ConfigSource) bool {
 //     without one (or an lb_endpoint without an endpoint) is refused by
 //     Network::Address::resolveProtoAddress (source/common/network/resolver_impl.cc)
 //     with ClusterImplBase::resolveProtoAddress's hint appended.
-func (r *rules) checkClusterStart(c *clusterv3.Cluster, entry *decodedMessage, primary map[string]bool) {
+func (r *rules) checkClusterStart(c *clusterv3.Cluster, entry *decodedMessage, st *startRefs) {
 	custom := c.GetClusterType() != nil
 	if c.GetEdsClusterConfig() != nil && (custom || c.GetType() != clusterv3.Cluster_EDS) {
 		r.errorf(fieldKey(entry, "eds_cluster_config"), joinPath(entry.path, "eds_cluster_config"), "eds_cluster_config set in a non-EDS cluster")
@@ -69,7 +74,7 @@ func (r *rules) checkClusterStart(c *clusterv3.Cluster, entry *decodedMessage, p
 		case c.GetEdsClusterConfig().GetEdsConfig().GetConfigSourceSpecifier() == nil:
 			r.errorf(fieldKey(entry, "eds_cluster_config"), joinPath(entry.path, "eds_cluster_config"), "Missing config source specifier in envoy::config::core::v3::ConfigSource")
 		default:
-			r.checkSubscription(c.GetEdsClusterConfig().GetEdsConfig().GetApiConfigSource(), primary)
+			r.checkSubscription(c.GetEdsClusterConfig().GetEdsConfig().GetApiConfigSource(), st)
 		}
 	case clusterv3.Cluster_STATIC:
 		for _, loc := range c.GetLoadAssignment().GetEndpoints() {

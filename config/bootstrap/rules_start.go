@@ -20,17 +20,29 @@ import (
 // resolved against (all of them, and the primary ones xDS needs), and the
 // static secrets.
 type startRefs struct {
-	static, primary map[string]bool
-	secrets         map[string]bool // the static secrets' names
+	static    map[string]bool // every static cluster
+	secondary map[string]bool // static EDS clusters fed over the network
+	secrets   map[string]bool // the static secrets
+}
+
+// primary reports a static cluster an xDS subscription may be backed by.
+func (s *startRefs) primary(name string) bool { return s.static[name] && !s.secondary[name] }
+
+// startRefs makes the bootstrap's startRefs once.
+func (r *rules) startRefs(b *bootstrapv3.Bootstrap) *startRefs {
+	if r.refs == nil {
+		r.refs = newStartRefs(b)
+	}
+	return r.refs
 }
 
 // checkStart dispatches the per-message start-up rules of rules_cluster.go,
 // rules_tls.go, rules_xds.go and rules_typed.go, in one type switch (one
 // per message of the bootstrap: BenchmarkValidate2000Clusters pays it).
-func (r *rules) checkStart(entry *decodedMessage, msg proto.Message, st startRefs) {
+func (r *rules) checkStart(entry *decodedMessage, msg proto.Message, st *startRefs) {
 	switch m := msg.(type) {
 	case *clusterv3.Cluster:
-		r.checkClusterStart(m, entry, st.primary)
+		r.checkClusterStart(m, entry, st)
 	case *tlsv3.DownstreamTlsContext:
 		r.checkTLSContext(m.GetCommonTlsContext(), true, entry)
 		r.checkStaticSecrets(m.GetCommonTlsContext(), st.secrets)
@@ -41,7 +53,7 @@ func (r *rules) checkStart(entry *decodedMessage, msg proto.Message, st startRef
 	case *tracev3.ZipkinConfig:
 		r.checkZipkin(m, entry, st.static)
 	case *hcmv3.HttpConnectionManager:
-		r.checkSubscription(m.GetRds().GetConfigSource().GetApiConfigSource(), st.primary)
+		r.checkSubscription(m.GetRds().GetConfigSource().GetApiConfigSource(), st)
 	case *routev3.VirtualHost:
 		r.checkTypedPerFilterConfig(m.GetTypedPerFilterConfig(), entry)
 	case *routev3.Route:
@@ -72,12 +84,9 @@ func (r *rules) checkStart(entry *decodedMessage, msg proto.Message, st startRef
 
 // checkStartup runs the whole-bootstrap start-up rules.
 func (r *rules) checkStartup(b *bootstrapv3.Bootstrap) {
-	clusters := b.GetStaticResources().GetClusters()
-	static := make(map[string]bool, len(clusters))
-	for _, c := range clusters {
-		static[c.GetName()] = true
-	}
-	r.checkSubscriptions(b, primaryClusters(clusters))
+	st := r.startRefs(b)
+	static := st.static
+	r.checkSubscriptions(b, st)
 	// ClusterManagerImpl (source/common/upstream/cluster_manager_impl.cc):
 	// the local cluster must be a static one.
 	if name := b.GetClusterManager().GetLocalClusterName(); name != "" && !static[name] {

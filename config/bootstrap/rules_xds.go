@@ -25,7 +25,7 @@ const apiConfigSource = "envoy.config.core.v3.ApiConfigSource"
 // Aggregated sources are ADS's business; gRPC means GRPC or DELTA_GRPC, and
 // only a GRPC source's Envoy gRPC cluster is checked (the binary accepts a
 // DELTA_GRPC source naming no cluster there is).
-func (r *rules) checkSubscription(src *corev3.ApiConfigSource, primary map[string]bool) {
+func (r *rules) checkSubscription(src *corev3.ApiConfigSource, st *startRefs) {
 	e := r.byMsg[src]
 	if src == nil || e == nil {
 		return
@@ -68,7 +68,7 @@ func (r *rules) checkSubscription(src *corev3.ApiConfigSource, primary map[strin
 	} else {
 		return
 	}
-	if !primary[name] {
+	if !st.primary(name) {
 		r.errorf(at, path, "%s must have a statically defined non-EDS cluster: '%s' does not exist, was added via api, or is an EDS cluster", apiConfigSource, name)
 	}
 }
@@ -76,10 +76,10 @@ func (r *rules) checkSubscription(src *corev3.ApiConfigSource, primary map[strin
 // checkSubscriptions runs checkSubscription on the bootstrap's own
 // subscriptions: CDS (source/common/upstream/cds_api_impl.cc) and RTDS
 // layers (source/common/runtime/runtime_impl.cc, RtdsSubscription).
-func (r *rules) checkSubscriptions(b *bootstrapv3.Bootstrap, primary map[string]bool) {
-	r.checkSubscription(b.GetDynamicResources().GetCdsConfig().GetApiConfigSource(), primary)
+func (r *rules) checkSubscriptions(b *bootstrapv3.Bootstrap, st *startRefs) {
+	r.checkSubscription(b.GetDynamicResources().GetCdsConfig().GetApiConfigSource(), st)
 	for _, layer := range b.GetLayeredRuntime().GetLayers() {
-		r.checkSubscription(layer.GetRtdsLayer().GetRtdsConfig().GetApiConfigSource(), primary)
+		r.checkSubscription(layer.GetRtdsLayer().GetRtdsConfig().GetApiConfigSource(), st)
 	}
 }
 
