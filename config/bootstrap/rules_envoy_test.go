@@ -13,7 +13,8 @@ import (
 
 // envoyCase is one start-up rule's case: want is check's error ("" for a
 // config Envoy accepts) at line, envoy a part of the 1.40.0 binary's own
-// message (want when empty). @DIR@ in the document is a directory holding
+// message (want when empty; "skip": a case check accepts on purpose and
+// Envoy does not, which is not run through Envoy). @DIR@ in the document is a directory holding
 // cert.pem and key.pem (a matching pair), as a user's machine has them.
 type envoyCase struct {
 	name, yaml, want string
@@ -67,8 +68,8 @@ func runEnvoyCases(t *testing.T, cases []envoyCase) {
 			case tc.want != "" && !found:
 				t.Errorf("check says %v; want %q at line %d", errs, tc.want, tc.line)
 			}
-			if bin == "" {
-				return
+			if bin == "" || tc.envoy == "skip" {
+				return // no Envoy, or a case check accepts on purpose
 			}
 			cmd := exec.Command(bin, "--mode", "validate", "-c", path, "-l", "critical", "--service-node", "n", "--service-cluster", "c")
 			var out bytes.Buffer

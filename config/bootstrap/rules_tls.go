@@ -85,7 +85,7 @@ func (r *rules) checkInlinePEM(ds *corev3.DataSource, entry *decodedMessage, fie
 	case *corev3.DataSource_InlineBytes:
 		text = s.InlineBytes
 	}
-	if len(text) == 0 {
+	if len(text) == 0 || string(text) == redactedMarker {
 		return
 	}
 	for rest := text; ; {
@@ -99,6 +99,12 @@ func (r *rules) checkInlinePEM(ds *corev3.DataSource, entry *decodedMessage, fie
 	}
 	r.errorf(entry.pos(protoreflect.Name(field)), joinPath(entry.path, field), "%s", msg)
 }
+
+// redactedMarker is how Envoy's /config_dump prints a sensitive field
+// (MessageUtil::redact): the reloader reads such dumps back to compare them
+// with the saved bootstrap, and the marker is not a key anyone wrote, so it
+// is left alone (Envoy itself would refuse it as a key: NO_START_LINE).
+const redactedMarker = "[redacted]"
 
 // isCertBlock and isKeyBlock are the PEM labels BoringSSL reads as a
 // certificate (PEM_STRING_X509, _OLD, _TRUSTED) and as a private key (any
