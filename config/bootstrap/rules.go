@@ -14,6 +14,8 @@ type rules struct {
 	// ignored holds the listeners Envoy drops (a second one of a name);
 	// the rules of building listeners skip them and what is inside them.
 	ignored map[*decodedMessage]bool
+	// refs are the names start-up references resolve against, made once.
+	refs *startRefs
 }
 
 // loadTimeRules runs the rules Envoy enforces while it builds its
@@ -23,6 +25,7 @@ type rules struct {
 // messages serves them all, so the cost grows with the bootstrap only once.
 func (r *rules) loadTimeRules(b *bootstrapv3.Bootstrap) {
 	byName := extensionLookupByName(b)
+	st := r.startRefs(b)
 	for _, entry := range r.messages {
 		// Interface() costs a reflection look-up: done once, not per rule.
 		m := entry.msg.Interface()
@@ -34,6 +37,7 @@ func (r *rules) loadTimeRules(b *bootstrapv3.Bootstrap) {
 		r.checkRegex(entry, m)
 		r.checkExtension(entry, m, byName)
 		r.checkMisc(entry, m)
+		r.checkStart(entry, m, st)
 		r.checkDeprecated(entry)
 	}
 }

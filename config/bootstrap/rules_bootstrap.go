@@ -69,6 +69,7 @@ func (r *rules) checkBootstrap(root *decodedMessage, b *bootstrapv3.Bootstrap) {
 	r.checkBootstrapExtensions(b)
 	r.checkXdsClusters(b)
 	r.checkMore(root, b)
+	r.checkStartup(b)
 	for _, c := range b.GetStaticResources().GetClusters() {
 		r.checkEmptyProtocolOptions(c)
 	}
@@ -105,43 +106,24 @@ func (r *rules) checkEmptyProtocolOptions(c *clusterv3.Cluster) {
 	}
 }
 
-// checkXdsClusters: the clusters the ADS and CDS gRPC services name are
-// looked up among the static clusters while the cluster manager starts.
-// ADS: the gRPC client factory refuses an unknown cluster
-// (source/common/grpc/async_client_manager_impl.cc); CDS over gRPC:
-// Config::Utility::checkApiConfigSourceSubscriptionBackingCluster
-// (source/common/config/utility.cc) wants a static non-EDS cluster. The
-// 1.40.0 binary's validate checks these two and not LDS or SDS sources.
+// checkXdsClusters: the cluster ADS's gRPC service names is looked up among
+// the static clusters while the cluster manager starts: the gRPC client
+// factory refuses an unknown one (source/common/grpc/async_client_manager_impl.cc).
+// CDS and the other subscriptions are checkSubscription's (rules_xds.go).
 func (r *rules) checkXdsClusters(b *bootstrapv3.Bootstrap) {
-	static := map[string]bool{}
-	eds := map[string]bool{}
-	for _, c := range b.GetStaticResources().GetClusters() {
-		static[c.GetName()] = true
-		if c.GetType() == clusterv3.Cluster_EDS {
-			eds[c.GetName()] = true
-		}
-	}
-	check := func(services []*corev3.GrpcService, msg func(string) string, bad func(string) bool) {
-		for _, g := range services {
-			eg := g.GetEnvoyGrpc()
-			if eg == nil || !bad(eg.GetClusterName()) {
-				continue
-			}
-			if e := r.byMsg[eg]; e != nil {
-				r.errorf(e.pos("cluster_name"), joinPath(e.path, "cluster_name"), "%s", msg(eg.GetClusterName()))
-			}
-		}
-	}
+	static := r.startRefs(b).static
 	dyn := b.GetDynamicResources()
 	if dyn.GetAdsConfig().GetApiType() == corev3.ApiConfigSource_REST {
 		return // refused for its gRPC services already (checkMore)
 	}
-	check(dyn.GetAdsConfig().GetGrpcServices(), func(n string) string { return fmt.Sprintf("Unknown gRPC client cluster '%s'", n) },
-		func(n string) bool { return !static[n] })
-	if src := dyn.GetCdsConfig().GetApiConfigSource(); src != nil && src.GetApiType() != corev3.ApiConfigSource_AGGREGATED_GRPC {
-		check(src.GetGrpcServices(), func(n string) string {
-			return fmt.Sprintf("envoy.config.core.v3.ApiConfigSource must have a statically defined non-EDS cluster: '%s' does not exist, was added via api, or is an EDS cluster", n)
-		}, func(n string) bool { return !static[n] || eds[n] })
+	for _, g := range dyn.GetAdsConfig().GetGrpcServices() {
+		eg := g.GetEnvoyGrpc()
+		if eg == nil || static[eg.GetClusterName()] {
+			continue
+		}
+		if e := r.byMsg[eg]; e != nil {
+			r.errorf(e.pos("cluster_name"), joinPath(e.path, "cluster_name"), "Unknown gRPC client cluster '%s'", eg.GetClusterName())
+		}
 	}
 }
 
@@ -195,6 +177,11 @@ func (r *rules) checkRuntimeLayers(b *bootstrapv3.Bootstrap) {
 		}
 		if f, ok := e.fields["static_layer"]; ok {
 			r.walkRuntime(f.value, "", path+".static_layer")
+		}
+		// A disk layer watches its symlink_root, and the file watcher
+		// refuses an empty path (the 1.40.0 binary: "invalid file path").
+		if dl := layer.GetDiskLayer(); dl != nil && dl.GetSymlinkRoot() == "" {
+			r.errorf(fieldKey(e, "disk_layer"), path+".disk_layer.symlink_root", "invalid file path: a disk_layer needs its symlink_root")
 		}
 	}
 }
@@ -274,10 +261,12 @@ func (r *rules) checkMore(root *decodedMessage, b *bootstrapv3.Bootstrap) {
 	if b.GetStatsFlushInterval() != nil && b.GetStatsFlushOnAdmin() {
 		r.errorf(fieldKey(root, "stats_flush_on_admin"), "stats_flush_on_admin", "Only one of stats_flush_interval or stats_flush_on_admin should be set!")
 	}
-	// source/common/config/utility.cc (checkApiConfigSourceNames): for the
-	// xDS sources the server subscribes to at start.
+	// source/common/config/utility.cc (checkApiConfigSourceNames): for ADS,
+	// and for LDS, which the serving Envoy subscribes to at start (validate
+	// mode does not; the 1.40.0 binary refuses both shapes when it starts).
+	// CDS is checkSubscription's (rules_xds.go).
 	dyn := b.GetDynamicResources()
-	for _, src := range []*corev3.ApiConfigSource{dyn.GetAdsConfig(), dyn.GetCdsConfig().GetApiConfigSource(), dyn.GetLdsConfig().GetApiConfigSource()} {
+	for _, src := range []*corev3.ApiConfigSource{dyn.GetAdsConfig(), dyn.GetLdsConfig().GetApiConfigSource()} {
 		e := r.byMsg[src]
 		if src == nil || e == nil {
 			continue

@@ -9,6 +9,7 @@ import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"gopkg.in/yaml.v3"
 
@@ -77,9 +78,7 @@ func (r *rules) semanticChecks(root *decodedMessage, file string) []ReferencedFi
 		}
 	}
 	dyn := b.GetDynamicResources()
-	if dyn.GetCdsConfig() == nil && dyn.GetCdsResourcesLocator() == "" {
-		r.checkClusterRefs(refs, clusters)
-	}
+	r.checkClusterRefs(refs, clusters, dyn.GetCdsConfig() != nil || dyn.GetCdsResourcesLocator() != "")
 	r.checkFilesExist(files, file)
 	return files
 }
@@ -181,12 +180,21 @@ func (r *rules) checkListeners(b *bootstrapv3.Bootstrap) {
 	}
 }
 
-func (r *rules) checkClusterRefs(refs []clusterRef, clusters []string) {
+// checkClusterRefs reports references to clusters that are not static. With
+// CDS configured, only the routes of an HCM's inline route_config are
+// checked: Envoy validates them when it builds the listener, before CDS has
+// delivered a cluster (the 1.40.0 binary refuses a route to a CDS cluster
+// there, in validate mode and at start, unless validate_clusters is false;
+// ConfigImpl in source/common/router/config_impl.cc).
+func (r *rules) checkClusterRefs(refs []clusterRef, clusters []string, cds bool) {
 	for _, ref := range refs {
-		if slices.Contains(clusters, ref.name) || validateClustersOff(ref.entry) {
+		if slices.Contains(clusters, ref.name) || validateClustersOff(ref.entry) || cds && !inlineRoute(ref.entry) {
 			continue
 		}
 		msg := fmt.Sprintf("%s: unknown cluster %q: no static cluster has that name and there is no CDS", ref.field, ref.name)
+		if cds {
+			msg = fmt.Sprintf("%s: unknown cluster %q: no static cluster has that name, and Envoy checks an inline route_config when it builds the listener, before CDS delivers any (validate_clusters: false lets it route to a CDS cluster)", ref.field, ref.name)
+		}
 		if s := suggest.Closest(ref.name, clusters); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
@@ -200,6 +208,21 @@ func validateClustersOff(entry *decodedMessage) bool {
 	for e := entry; e != nil; e = e.parent {
 		if rc, ok := e.msg.Interface().(*routev3.RouteConfiguration); ok {
 			return rc.GetValidateClusters() != nil && !rc.GetValidateClusters().GetValue()
+		}
+	}
+	return false
+}
+
+// inlineRoute reports whether entry is inside an HTTP connection manager's
+// inline route_config.
+func inlineRoute(entry *decodedMessage) bool {
+	for e := entry; e != nil; e = e.parent {
+		if _, ok := e.msg.Interface().(*routev3.RouteConfiguration); ok {
+			if e.parent == nil {
+				return false
+			}
+			_, hcm := e.parent.msg.Interface().(*hcmv3.HttpConnectionManager)
+			return hcm
 		}
 	}
 	return false
