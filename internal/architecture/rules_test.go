@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"config":                         {"internal/adminurl", "internal/suggest"},
 	"restart":                        {"config/bootstrap", "internal/adminurl", "internal/suggest"},
 	"restart/docker":                 {"restart", "config/bootstrap", "internal/adminurl", "internal/suggest"},
+	"restart/local":                  {"restart", "config/bootstrap", "internal/adminurl", "internal/suggest"},
 	"internal/reload":                {"config/bootstrap", "restart", "watch", "internal/adminurl", "internal/suggest"},
 	"internal/report":                {"internal/reload", "config/bootstrap", "restart", "watch", "internal/adminurl", "internal/suggest"},
 	"internal/lsp":                   {"config/bootstrap", "internal/suggest"},
@@ -44,7 +45,7 @@ var allowed = map[string][]string{
 	"internal/architecture":          nil,
 	"e2e":                            nil,
 	"e2e/benchcmp":                   {"restart", "config/bootstrap", "internal/envoytest", "internal/adminurl", "internal/suggest"},
-	"cmd/envoy-reloader":             {"config", "config/bootstrap", "restart", "restart/docker", "watch", "internal/reload", "internal/report", "internal/lsp", "internal/envoyvalidate", "internal/adminurl", "internal/suggest"},
+	"cmd/envoy-reloader":             {"config", "config/bootstrap", "restart", "restart/docker", "restart/local", "watch", "internal/reload", "internal/report", "internal/lsp", "internal/envoyvalidate", "internal/adminurl", "internal/suggest"},
 }
 
 // listed is one package as `go list -json` describes it.
