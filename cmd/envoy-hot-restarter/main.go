@@ -17,7 +17,7 @@
 // epoch initializes is held until it is done, a SIGUSR1 is not forwarded to
 // it (Envoy installs its handlers only once initialized, and the signal
 // would kill it), and when it dies the restarter clears the mark, so that
-// the next epoch can start (shmem.go).
+// the next epoch can start (internal/hotrestartshm).
 package main
 
 import (
@@ -32,6 +32,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/envoy-reloader/envoy-reloader/internal/hotrestartshm"
 )
 
 // termWait is how long children get to exit after SIGTERM, as in hot-restarter.py.
@@ -99,7 +101,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	r := &restarter{argv: fs.Args(), onFailure: *onFailure, out: stdout, children: map[int]int{}}
-	if path, ok := shmPath(r.argv); ok {
+	if path, ok := hotrestartshm.Path(r.argv); ok {
 		r.shm = path
 	}
 	sigs := make(chan os.Signal, 32)
@@ -156,12 +158,12 @@ func (r *restarter) startNext() {
 
 // pollInit reads whether the newest epoch is still initializing.
 func (r *restarter) pollInit() {
-	s, err := readShm(r.shm)
+	s, err := hotrestartshm.Read(r.shm)
 	w := r.init
 	switch {
-	case err == nil && s.known && s.initializing:
+	case err == nil && s.Known && s.Initializing:
 		w.sawSet = true
-	case err == nil && s.known && w.sawSet:
+	case err == nil && s.Known && w.sawSet:
 		r.initDone() // the epoch started its workers and cleared the mark itself
 	case !w.sawSet && time.Since(w.started) > initUnseen:
 		r.initDone()
@@ -197,14 +199,14 @@ func (r *restarter) restoreShm(epoch int) {
 	if r.shm == "" {
 		return
 	}
-	s, err := readShm(r.shm)
+	s, err := hotrestartshm.Read(r.shm)
 	switch {
 	case err != nil:
 		r.log("cannot restore Envoy's hot-restart state after epoch %d failed: %v", epoch, err)
-	case s.exists && !s.known:
+	case s.Exists && !s.Known:
 		r.log("cannot restore Envoy's hot-restart state after epoch %d failed: %s has a layout this restarter does not know", epoch, r.shm)
-	case s.initializing:
-		if err := clearInitializing(r.shm); err != nil {
+	case s.Initializing:
+		if err := hotrestartshm.ClearInitializing(r.shm); err != nil {
 			r.log("cannot restore Envoy's hot-restart state after epoch %d failed: %v", epoch, err)
 			return
 		}

@@ -26,7 +26,8 @@ var allowed = map[string][]string{
 	"internal/suggest":               nil,
 	"internal/envoyvalidate":         nil,
 	"watch":                          nil,
-	"cmd/envoy-hot-restarter":        nil,
+	"internal/hotrestartshm":         nil,
+	"cmd/envoy-hot-restarter":        {"internal/hotrestartshm"},
 	"internal/envoytest":             nil,
 	"internal/envoytest/standin":     nil,
 	"internal/envoytest/cmd/envoy":   {"internal/envoytest/standin"},
@@ -35,7 +36,7 @@ var allowed = map[string][]string{
 	"config":                         {"internal/adminurl", "internal/suggest"},
 	"restart":                        {"config/bootstrap", "internal/adminurl", "internal/suggest"},
 	"restart/docker":                 {"restart", "config/bootstrap", "internal/adminurl", "internal/suggest"},
-	"restart/local":                  {"restart", "config/bootstrap", "internal/adminurl", "internal/suggest"},
+	"restart/local":                  {"restart", "config/bootstrap", "internal/adminurl", "internal/suggest", "internal/hotrestartshm", "internal/envoyvalidate"},
 	"internal/reload":                {"config/bootstrap", "restart", "watch", "internal/adminurl", "internal/suggest"},
 	"internal/report":                {"internal/reload", "config/bootstrap", "restart", "watch", "internal/adminurl", "internal/suggest"},
 	"internal/lsp":                   {"config/bootstrap", "internal/suggest"},
@@ -45,7 +46,7 @@ var allowed = map[string][]string{
 	"internal/architecture":          nil,
 	"e2e":                            nil,
 	"e2e/benchcmp":                   {"restart", "config/bootstrap", "internal/envoytest", "internal/adminurl", "internal/suggest"},
-	"cmd/envoy-reloader":             {"config", "config/bootstrap", "restart", "restart/docker", "restart/local", "watch", "internal/reload", "internal/report", "internal/lsp", "internal/envoyvalidate", "internal/adminurl", "internal/suggest"},
+	"cmd/envoy-reloader":             {"config", "config/bootstrap", "restart", "restart/docker", "restart/local", "internal/hotrestartshm", "watch", "internal/reload", "internal/report", "internal/lsp", "internal/envoyvalidate", "internal/adminurl", "internal/suggest"},
 }
 
 // listed is one package as `go list -json` describes it.
