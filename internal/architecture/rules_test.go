@@ -45,6 +45,7 @@ var allowed = map[string][]string{
 	"internal/fidelity/cmd/fidelity": {"internal/fidelity", "config/bootstrap", "internal/envoytest", "internal/envoyvalidate", "internal/suggest"},
 	"internal/architecture":          nil,
 	"e2e":                            nil,
+	"e2e/local":                      nil,
 	"e2e/benchcmp":                   {"restart", "config/bootstrap", "internal/envoytest", "internal/adminurl", "internal/suggest"},
 	"cmd/envoy-reloader":             {"config", "config/bootstrap", "restart", "restart/docker", "restart/local", "internal/hotrestartshm", "watch", "internal/reload", "internal/report", "internal/lsp", "internal/envoyvalidate", "internal/adminurl", "internal/suggest"},
 }
