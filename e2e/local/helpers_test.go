@@ -128,7 +128,13 @@ func startRun(t *testing.T, p *project, runArgs []string, envoyArgs ...string) *
 	if len(envoyArgs) == 0 {
 		envoyArgs = []string{"--drain-time-s", "1", "--parent-shutdown-time-s", "2"}
 	}
-	args = append(args, envoyArgs...)
+	return startRunArgs(t, p, append(args, envoyArgs...))
+}
+
+// startRunArgs runs the reloader with args in p.dir and waits until it
+// watches.
+func startRunArgs(t *testing.T, p *project, args []string) *running {
+	t.Helper()
 	r := &running{cmd: exec.Command(reloaderBin, args...), exited: make(chan struct{})}
 	r.cmd.Dir = p.dir
 	stdout, err := r.cmd.StdoutPipe()

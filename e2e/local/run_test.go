@@ -154,3 +154,28 @@ func TestRunEndsEveryEpoch(t *testing.T) {
 		})
 	}
 }
+
+// TestRunCommandFromReloaderYAML: with no command after --, run starts
+// run.command of reloader.yaml, from that file's directory, and reloads
+// its bootstrap as the command line would.
+func TestRunCommandFromReloaderYAML(t *testing.T) {
+	requireEnvoy(t)
+	p := newProject(t)
+	writeInPlace(t, p.dir+"/reloader.yaml", fmt.Sprintf(`run:
+  command: [%s, -c, envoy/envoy.yaml, --base-id, "%d", --concurrency, "1", --drain-time-s, "1", --parent-shutdown-time-s, "2"]
+  envoy_log: error
+watch:
+  debounce: 50ms
+`, envoyBin, nextBaseID()))
+	r := startRunArgs(t, p, []string{"run", "--log-format", "json"})
+	saveByRename(t, p.config, p.body("v1"))
+	if ev := r.wait(t, "reload"); ev["result"] != "ok" || epochOf(ev) != "1" {
+		t.Fatalf("reload: %v", ev)
+	}
+	if body, epoch := p.serve(t); body != "cluster v1\n" || epoch != "1" {
+		t.Fatalf("the listener serves %q from epoch %q", body, epoch)
+	}
+	if strings.Contains(r.log(), "[warning]") {
+		t.Errorf("warning lines shown with run.envoy_log: error:\n%s", r.log())
+	}
+}

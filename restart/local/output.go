@@ -94,7 +94,7 @@ func (w *lineWriter) line(text string) {
 	} else if !strings.HasPrefix(text, " ") && !strings.HasPrefix(text, "\t") {
 		w.level = LevelCritical
 	}
-	w.s.log.add(text)
+	w.s.log.add(text, w.level)
 	if w.level >= w.s.Level {
 		w.s.show(fmt.Sprintf("[epoch %d] %s\n", w.epoch, text))
 	}
@@ -103,7 +103,7 @@ func (w *lineWriter) line(text string) {
 // own logs a line of the supervisor's own, in the restarter's words.
 func (s *Supervisor) own(format string, args ...any) {
 	text := fmt.Sprintf(format, args...)
-	s.log.add("[envoy-reloader run] " + text)
+	s.log.add("[envoy-reloader run] "+text, LevelCritical)
 	if s.Level <= LevelInfo {
 		s.show("[run] " + text + "\n")
 	}
@@ -130,28 +130,30 @@ type logRing struct {
 }
 
 type timedLine struct {
-	at   time.Time
-	text string
+	at    time.Time
+	text  string
+	level Level
 }
 
 func newLogRing(max int) *logRing { return &logRing{max: max} }
 
-func (r *logRing) add(text string) {
+func (r *logRing) add(text string, level Level) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.lines = append(r.lines, timedLine{time.Now(), text})
+	r.lines = append(r.lines, timedLine{time.Now(), text, level})
 	if len(r.lines) > r.max {
 		r.lines = append(r.lines[:0], r.lines[len(r.lines)-r.max:]...)
 	}
 }
 
-// since returns the lines added since t, the last max of them (0: all).
-func (r *logRing) since(t time.Time, max int) []string {
+// since returns the lines at level or above added since t, the last max
+// of them (0: all).
+func (r *logRing) since(t time.Time, level Level, max int) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []string
 	for _, l := range r.lines {
-		if !l.at.Before(t) {
+		if !l.at.Before(t) && l.level >= level {
 			out = append(out, l.text)
 		}
 	}

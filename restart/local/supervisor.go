@@ -321,7 +321,10 @@ func (s *Supervisor) Watchdog(since time.Time) restart.Watchdog {
 	}
 }
 
-// LogsSince returns Envoy's lines since t (the last max; 0 for all).
+// LogsSince returns Envoy's lines since t (the last max; 0 for all) that
+// say why an epoch failed: warnings and worse, its bare start-up errors,
+// and the supervisor's own lines. A real Envoy's start logs some 60 info
+// lines (its extensions, header maps) that would bury the reason.
 func (s *Supervisor) LogsSince(_ context.Context, since time.Time, max int) []string {
-	return s.log.since(since, max)
+	return s.log.since(since, LevelWarning, max)
 }
