@@ -4,8 +4,9 @@
 // SIGHUP (the original report), `docker restart`, and /quitquitquit with a
 // restart policy. Then, with three stand-ins watched by one reloader
 // (envoys: in reloader.yaml), the reloader's idle cost and one Envoy's
-// save → confirmed, beside the one-Envoy figures. It prints markdown tables
-// and writes bench-results.json.
+// save → confirmed, beside the one-Envoy figures. With -envoy real it also
+// runs `envoy-reloader run` on build/envoy, no Docker (local.go), beside the
+// container paths. It prints markdown tables and writes bench-results.json.
 //
 // Run by `make bench` after `make build image-standin`; it needs Docker.
 package main
@@ -63,7 +64,9 @@ type rowSet struct {
 	RenameMedian       float64            `json:"reloader_rename_save_median_ms"`
 	RenamePhases       map[string]float64 `json:"reloader_rename_save_phase_medians_ms"`
 	RenameRatio        float64            `json:"docker_restart_to_rename_save_ratio"`
-	table              [][]string
+	// Local is `envoy-reloader run` beside the container paths (-envoy real).
+	Local *localRow `json:"run,omitempty"`
+	table [][]string
 }
 
 type results struct {
@@ -183,6 +186,16 @@ func measureRowSet(initDelay time.Duration, runs int) (rowSet, error) {
 		{"docker restart", "docker_restart", (*bench).viaDockerRestart},
 		{"/quitquitquit + restart: always", "quitquitquit", (*bench).viaQuitquitquit},
 	}
+	var local *localRun
+	if realEnvoy {
+		if local, err = startLocalRun(); err != nil {
+			return rowSet{}, err
+		}
+		defer local.stop()
+		methods = append(methods,
+			method{"envoy-reloader run (no Docker), save in place", "run", func(*bench) (time.Duration, error) { return local.save(false) }},
+			method{"envoy-reloader run (no Docker), save by rename", "run_rename", func(*bench) (time.Duration, error) { return local.save(true) }})
+	}
 	times := map[string][]float64{}
 	// A warm-up of each, then the methods alternate, so drift hits all alike.
 	for i := -1; i < runs; i++ {
@@ -197,6 +210,9 @@ func measureRowSet(initDelay time.Duration, runs int) (rowSet, error) {
 		}
 		if i < 0 {
 			b.dropWarmUp()
+			if local != nil {
+				local.dropWarmUp()
+			}
 		}
 		fmt.Fprintf(os.Stderr, "init delay %s: round %d of %d done\n", initDelay, i+1, runs)
 	}
@@ -214,6 +230,10 @@ func measureRowSet(initDelay time.Duration, runs int) (rowSet, error) {
 		RenamePhases:       map[string]float64{},
 	}
 	rs.RenameRatio = rs.DockerRestart / rs.RenameMedian
+	if local != nil {
+		row := local.row(times, rs.DockerRestart)
+		rs.Local = &row
+	}
 	for k, v := range b.phases {
 		rs.ReloaderPhases[k] = median(v)
 	}
@@ -316,6 +336,9 @@ func printReport(r results) {
 			fmt.Printf("Phase medians, %s (ms): %s.\n", kind.name, strings.Join(parts, " · "))
 		}
 		fmt.Printf("Save by rename → confirmed: median %.0f ms; `docker restart` takes %.1f× as long.\n", rs.RenameMedian, rs.RenameRatio)
+		if rs.Local != nil {
+			printLocal(*rs.Local)
+		}
 	}
 	if realEnvoy {
 		return // the rest measures the reloader alone, with the stand-in

@@ -100,14 +100,18 @@ func (w *lineWriter) line(text string) {
 	}
 }
 
-// own logs a line of the supervisor's own, in the restarter's words.
+// own logs a line of the supervisor's own, in the restarter's words,
+// shown with a time stamp in Envoy's format, to set beside its lines.
 func (s *Supervisor) own(format string, args ...any) {
 	text := fmt.Sprintf(format, args...)
 	s.log.add("[envoy-reloader run] "+text, LevelCritical)
 	if s.Level <= LevelInfo {
-		s.show("[run] " + text + "\n")
+		s.show("[run] [" + time.Now().Format(envoyStamp) + "] " + text + "\n")
 	}
 }
+
+// envoyStamp is Envoy's log time stamp, "[%Y-%m-%d %T.%e]".
+const envoyStamp = "2006-01-02 15:04:05.000"
 
 func (s *Supervisor) show(text string) {
 	if s.Out == nil {
