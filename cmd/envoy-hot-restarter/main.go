@@ -1,7 +1,7 @@
 // Command envoy-hot-restarter does what Envoy's restarter/hot-restarter.py
 // does, as a static binary for images without Python (distroless, scratch).
 //
-//	envoy-hot-restarter [--on-child-failure=exit|keep] -- envoy -c /etc/envoy/envoy.yaml --restart-epoch {{epoch}}
+//	envoy-hot-restarter [--on-child-failure=exit|keep] [--validate] -- envoy -c /etc/envoy/envoy.yaml --restart-epoch {{epoch}}
 //
 // It runs the command as epoch 0; each SIGHUP starts the next epoch, with
 // RESTART_EPOCH set and {{epoch}} in the arguments replaced, so no start
@@ -10,6 +10,10 @@
 // orphans). hot-restarter.py kills everything when a child fails, which
 // takes a developer's Envoy down for one bad edit; --on-child-failure=keep
 // leaves the running epoch serving and reuses the failed epoch's number.
+// With --validate, each SIGHUP first runs the same Envoy in validate mode
+// with the child's own flags (validate.go), and a rejected config starts
+// no epoch: the verdict is a line of this restarter's log, which
+// envoy-reloader reads instead of running `docker exec … --mode validate`.
 //
 // Envoy refuses a new epoch while another is still initializing, and an
 // epoch that dies while initializing leaves that mark in the shared memory
@@ -46,6 +50,7 @@ func main() {
 type restarter struct {
 	argv      []string
 	onFailure string
+	validate  bool
 	out       io.Writer
 	children  map[int]int // pid -> epoch
 	nextEpoch int
@@ -85,8 +90,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("envoy-hot-restarter", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	onFailure := fs.String("on-child-failure", "exit", "when a child fails: exit (kill all, like hot-restarter.py) or keep (keep the running epoch)")
+	validate := fs.Bool("validate", false, "on SIGHUP, run COMMAND in --mode validate first; a rejected config starts no epoch")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: envoy-hot-restarter [--on-child-failure=exit|keep] -- COMMAND [ARG...]   ({{epoch}} in ARGs is the restart epoch)")
+		fmt.Fprintln(stderr, "usage: envoy-hot-restarter [--on-child-failure=exit|keep] [--validate] -- COMMAND [ARG...]   ({{epoch}} in ARGs is the restart epoch)")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -100,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	r := &restarter{argv: fs.Args(), onFailure: *onFailure, out: stdout, children: map[int]int{}}
+	r := &restarter{argv: fs.Args(), onFailure: *onFailure, validate: *validate, out: stdout, children: map[int]int{}}
 	if path, ok := hotrestartshm.Path(r.argv); ok {
 		r.shm = path
 	}
@@ -151,6 +157,9 @@ func (r *restarter) handle(sig os.Signal, sigs <-chan os.Signal) (code int, done
 }
 
 func (r *restarter) startNext() {
+	if r.validate && !r.validateNext() {
+		return
+	}
 	if err := r.startChild(); err != nil {
 		r.log("cannot start %s: %v", r.argv[0], err)
 	}
@@ -226,14 +235,20 @@ func (r *restarter) log(format string, args ...any) {
 		time.Now().Format("2006-01-02 15:04:05.000"), os.Getpid(), fmt.Sprintf(format, args...))
 }
 
-// startChild starts the command as the next epoch.
-func (r *restarter) startChild() error {
-	epoch := r.nextEpoch
-	r.log("forking and execing new child process at epoch %d", epoch)
+// childArgv is the command for epoch, {{epoch}} replaced.
+func (r *restarter) childArgv(epoch int) []string {
 	argv := make([]string, len(r.argv))
 	for i, a := range r.argv {
 		argv[i] = strings.ReplaceAll(a, "{{epoch}}", strconv.Itoa(epoch))
 	}
+	return argv
+}
+
+// startChild starts the command as the next epoch.
+func (r *restarter) startChild() error {
+	epoch := r.nextEpoch
+	r.log("forking and execing new child process at epoch %d", epoch)
+	argv := r.childArgv(epoch)
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		return err

@@ -27,7 +27,8 @@ var allowed = map[string][]string{
 	"internal/envoyvalidate":         nil,
 	"watch":                          nil,
 	"internal/hotrestartshm":         nil,
-	"cmd/envoy-hot-restarter":        {"internal/hotrestartshm"},
+	"internal/envoyargv":             nil,
+	"cmd/envoy-hot-restarter":        {"internal/hotrestartshm", "internal/envoyargv"},
 	"internal/envoytest":             nil,
 	"internal/envoytest/standin":     nil,
 	"internal/envoytest/cmd/envoy":   {"internal/envoytest/standin"},
@@ -36,7 +37,7 @@ var allowed = map[string][]string{
 	"config":                         {"internal/adminurl", "internal/suggest"},
 	"restart":                        {"config/bootstrap", "internal/adminurl", "internal/suggest"},
 	"restart/docker":                 {"restart", "config/bootstrap", "internal/adminurl", "internal/suggest"},
-	"restart/local":                  {"restart", "config/bootstrap", "internal/adminurl", "internal/suggest", "internal/hotrestartshm", "internal/envoyvalidate"},
+	"restart/local":                  {"restart", "config/bootstrap", "internal/adminurl", "internal/suggest", "internal/hotrestartshm", "internal/envoyargv"},
 	"internal/reload":                {"config/bootstrap", "restart", "watch", "internal/adminurl", "internal/suggest"},
 	"internal/report":                {"internal/reload", "config/bootstrap", "restart", "watch", "internal/adminurl", "internal/suggest"},
 	"internal/lsp":                   {"config/bootstrap", "internal/suggest"},
@@ -47,7 +48,7 @@ var allowed = map[string][]string{
 	"e2e":                            nil,
 	"e2e/local":                      nil,
 	"e2e/benchcmp":                   {"restart", "config/bootstrap", "internal/envoytest", "internal/adminurl", "internal/suggest"},
-	"cmd/envoy-reloader":             {"config", "config/bootstrap", "restart", "restart/docker", "restart/local", "internal/hotrestartshm", "watch", "internal/reload", "internal/report", "internal/lsp", "internal/envoyvalidate", "internal/adminurl", "internal/suggest"},
+	"cmd/envoy-reloader":             {"config", "config/bootstrap", "restart", "restart/docker", "restart/local", "internal/hotrestartshm", "internal/envoyargv", "watch", "internal/reload", "internal/report", "internal/lsp", "internal/envoyvalidate", "internal/adminurl", "internal/suggest"},
 }
 
 // listed is one package as `go list -json` describes it.

@@ -192,16 +192,6 @@ func TestCheckArgv(t *testing.T) {
 	}
 }
 
-// TestValidateArgvKeepsTheServingFlags: validate runs with every flag of
-// the serving command but its log settings.
-func TestValidateArgvKeepsTheServingFlags(t *testing.T) {
-	got := validateArgv([]string{"/bin/envoy", "-c", "e.yaml", "-l", "debug", "--config-yaml", "node: {id: a}", "--log-path=/tmp/x", "--service-cluster", "c", "--base-id", "2"})
-	want := []string{"/bin/envoy", "--mode", "validate", "-c", "e.yaml", "--config-yaml", "node: {id: a}", "--service-cluster", "c", "--base-id", "2", "-l", "warning"}
-	if !slices.Equal(got, want) {
-		t.Errorf("validateArgv:\n got %q\nwant %q", got, want)
-	}
-}
-
 func TestLineLevel(t *testing.T) {
 	for _, tc := range []struct {
 		line string

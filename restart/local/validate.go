@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/envoy-reloader/envoy-reloader/internal/envoyargv"
 	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
@@ -54,31 +55,6 @@ func ConfigPath(argv []string) string {
 	return ""
 }
 
-// validateArgv is argv in validate mode: the same binary and flags, so
-// that what validates is what would serve (--config-yaml, --service-*,
-// the unknown-field policies), at warning level on stderr, where the
-// rejection and deprecations are, not the start-up's info lines.
-func validateArgv(argv []string) []string {
-	out := []string{argv[0], "--mode", "validate"}
-	for i := 1; i < len(argv); i++ {
-		a := argv[i]
-		name, _, hasValue := strings.Cut(a, "=")
-		if dropInValidate[name] {
-			if !hasValue && i+1 < len(argv) {
-				i++ // its value
-			}
-			continue
-		}
-		out = append(out, a)
-	}
-	return append(out, "-l", "warning")
-}
-
-// dropInValidate are the flags (each with a value) validate must not
-// repeat: the level is set to warning, and a log file would hide the
-// verdict.
-var dropInValidate = map[string]bool{"-l": true, "--log-level": true, "--log-path": true, "--base-id-path": true}
-
 // validateTimeout bounds one validate; a real Envoy takes well under a second.
 const validateTimeout = 30 * time.Second
 
@@ -88,7 +64,7 @@ const validateTimeout = 30 * time.Second
 func (s *Supervisor) EnvoyValidate(ctx context.Context, _ bool) (restart.Validation, error) {
 	ctx, cancel := context.WithTimeout(ctx, validateTimeout)
 	defer cancel()
-	argv := validateArgv(s.Argv)
+	argv := envoyargv.Validate(s.Argv)
 	var out bytes.Buffer
 	cmd := &exec.Cmd{Path: argv[0], Args: argv, Dir: s.Dir, Stdout: &out, Stderr: &out,
 		SysProcAttr: childAttr(), WaitDelay: time.Second}
