@@ -61,6 +61,9 @@ func (b *bench) viaReloaderSave(rename bool) (time.Duration, error) {
 		v, _ := ev[k].(float64)
 		phases[k] = append(phases[k], v)
 	}
+	if b.selfValidate {
+		return total, b.recordSelf(rename, total, wait, start)
+	}
 	if rename {
 		return total, nil
 	}
@@ -76,6 +79,7 @@ func (b *bench) viaReloaderSave(rename bool) (time.Duration, error) {
 func (b *bench) dropWarmUp() {
 	clear(b.phases)
 	clear(b.renamePhases)
+	clear(b.selfTimes)
 	b.overheads, b.noValOverheads = nil, nil
 }
 
