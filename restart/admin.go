@@ -80,7 +80,9 @@ func (a *Admin) ServerInfo(ctx context.Context) (*adminv3.ServerInfo, error) {
 func (a *Admin) get(ctx context.Context, path string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
+	path, query, _ := strings.Cut(path, "?")
 	u := a.base.JoinPath(path)
+	u.RawQuery = query
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("admin request: %w", err)
@@ -109,10 +111,18 @@ func (a *Admin) get(ctx context.Context, path string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: %w", u, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s: %s", u, resp.Status, strings.TrimSpace(string(body[:min(len(body), 200)])))
+		return nil, fmt.Errorf("GET %s: %w: %s", u, &statusError{code: resp.StatusCode, status: resp.Status}, strings.TrimSpace(string(body[:min(len(body), 200)])))
 	}
 	return body, nil
 }
+
+// statusError is an admin answer other than 200.
+type statusError struct {
+	code   int
+	status string
+}
+
+func (e *statusError) Error() string { return e.status }
 
 // IsRefused reports whether err means nothing listens on the admin address.
 // Through a port Docker publishes, its proxy accepts the connection and then
