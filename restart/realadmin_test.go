@@ -2,6 +2,7 @@ package restart
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,6 +61,63 @@ func TestLoadedMaskOnTheRealEnvoy(t *testing.T) {
 	loaded, err := admin.LoadedBootstrap(context.Background())
 	if err != nil || loaded.GetStaticResources().GetClusters()[0].GetName() != "masked" {
 		t.Fatalf("LoadedBootstrap: %v, %v", loaded, err)
+	}
+	// The epoch alone, as Before reads it beside one whole /server_info.
+	if epoch, err := admin.EpochStat(context.Background()); err != nil || epoch != 0 {
+		t.Fatalf("EpochStat: %d, %v", epoch, err)
+	}
+}
+
+// TestBeforeTakesAHigherEpochSeenOnlyInTheStat: where fresh connections
+// reach two Envoys (a shared admin socket), an epoch read only from the
+// stat counts, and its whole /server_info is read again; an admin without
+// the stat is read whole on every connection.
+func TestBeforeTakesAHigherEpochSeenOnlyInTheStat(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		stat            string // the stats body; "" answers 404
+		infoEpochs      []int  // what successive /server_info reads say
+		want            uint32
+		wantServerInfos int
+	}{
+		{"the stat agrees", `{"stats":[{"name":"server.hot_restart_epoch","value":4}]}`, []int{4}, 4, 1},
+		{"the stat is higher, then read whole", `{"stats":[{"name":"server.hot_restart_epoch","value":5}]}`, []int{4, 5}, 5, 2},
+		{"the stat is higher, never read whole", `{"stats":[{"name":"server.hot_restart_epoch","value":5}]}`, []int{4, 4, 4, 4}, 5, 4},
+		{"no stat", "", []int{4, 4, 4}, 4, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			infos := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/stats":
+					if tc.stat == "" || r.URL.Query().Get("filter") != `^server\.hot_restart_epoch$` {
+						http.NotFound(w, r)
+						return
+					}
+					fmt.Fprint(w, tc.stat)
+				case "/server_info":
+					mu.Lock()
+					epoch := tc.infoEpochs[min(infos, len(tc.infoEpochs)-1)]
+					infos++
+					mu.Unlock()
+					fmt.Fprintf(w, `{"state":"LIVE","command_line_options":{"restart_epoch":%d}}`, epoch)
+				}
+			}))
+			defer srv.Close()
+			admin, err := NewAdmin(srv.URL, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &Confirmer{Admin: admin, Interval: time.Millisecond, Timeout: time.Second}
+			_, before, err := c.Before(context.Background())
+			if err != nil || before != tc.want {
+				t.Fatalf("Before: %d, %v; want %d", before, err, tc.want)
+			}
+			if infos != tc.wantServerInfos {
+				t.Errorf("%d reads of /server_info, want %d", infos, tc.wantServerInfos)
+			}
+		})
 	}
 }
 
