@@ -60,29 +60,57 @@ func (c *Confirmer) Forget() {
 var ErrAdminDown = errors.New("admin endpoint down")
 
 // Before reads the current epoch before a signal: the highest of a few
-// fresh reads and of the last confirmed epoch.
+// fresh reads and of the last confirmed epoch. One read is the whole
+// /server_info; the others read only the epoch (Admin.EpochStat), which
+// costs a real Envoy a fraction of it, or the whole /server_info where
+// that stat cannot be read (an Envoy without it, the stand-in). Several
+// reads, because where admin shares its socket (SO_REUSEPORT,
+// envoyproxy/envoy#38146) fresh connections reach old epochs too.
 func (c *Confirmer) Before(ctx context.Context) (*adminv3.ServerInfo, uint32, error) {
 	type read struct {
-		info *adminv3.ServerInfo
-		err  error
+		info  *adminv3.ServerInfo
+		epoch *uint32 // from the stat alone
+		err   error
 	}
 	reads := make(chan read, 3)
-	for range 3 { // concurrently: each on its own fresh connection
+	for i := range 3 { // concurrently: each on its own fresh connection
 		go func() {
+			if i > 0 {
+				if epoch, err := c.Admin.EpochStat(ctx); err == nil {
+					reads <- read{epoch: &epoch}
+					return
+				}
+			}
 			info, err := c.Admin.ServerInfo(ctx)
-			reads <- read{info, err}
+			reads <- read{info: info, err: err}
 		}()
 	}
 	var best *adminv3.ServerInfo
+	var statEpoch *uint32
 	var lastErr error
 	for range 3 {
 		r := <-reads
-		if r.err != nil {
+		switch {
+		case r.epoch != nil:
+			if statEpoch == nil || *r.epoch > *statEpoch {
+				statEpoch = r.epoch
+			}
+		case r.err != nil:
 			lastErr = r.err
+		case best == nil || Epoch(r.info) > Epoch(best):
+			best = r.info
+		}
+	}
+	// A higher epoch seen only in a stat: its whole /server_info is wanted
+	// (its uptimes, its initializing mark), from the same shared socket.
+	for try := 0; statEpoch != nil && (best == nil || *statEpoch > Epoch(best)) && try < 3; try++ {
+		info, err := c.Admin.ServerInfo(ctx)
+		if err != nil {
+			lastErr = err
 			continue
 		}
-		if best == nil || Epoch(r.info) > Epoch(best) {
-			best = r.info
+		if best == nil || Epoch(info) > Epoch(best) {
+			best = info
 		}
 	}
 	c.blind = false
@@ -107,6 +135,10 @@ func (c *Confirmer) Before(ctx context.Context) (*adminv3.ServerInfo, uint32, er
 	}
 	if c.highest != nil && *c.highest > before {
 		before = *c.highest
+	}
+	if statEpoch != nil && *statEpoch > before {
+		// A higher epoch never read whole: it counts all the same.
+		before = *statEpoch
 	}
 	c.remember(before, best)
 	return best, before, nil

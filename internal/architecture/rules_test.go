@@ -26,7 +26,9 @@ var allowed = map[string][]string{
 	"internal/suggest":                     nil,
 	"internal/envoyvalidate":               nil,
 	"watch":                                nil,
-	"cmd/envoy-hot-restarter":              nil,
+	"internal/hotrestartshm":               nil,
+	"internal/envoyargv":                   nil,
+	"cmd/envoy-hot-restarter":              {"internal/hotrestartshm", "internal/envoyargv"},
 	"internal/envoytest":                   nil,
 	"internal/envoytest/standin":           nil,
 	"internal/envoytest/cmd/envoy":         {"internal/envoytest/standin"},
@@ -36,6 +38,7 @@ var allowed = map[string][]string{
 	"config":                               {"internal/adminurl", "internal/suggest"},
 	"restart":                              {"config/bootstrap", "internal/adminurl", "internal/suggest"},
 	"restart/docker":                       {"restart", "config/bootstrap", "internal/adminurl", "internal/suggest"},
+	"restart/local":                        {"restart", "config/bootstrap", "internal/adminurl", "internal/suggest", "internal/hotrestartshm", "internal/envoyargv"},
 	"internal/reload":                      {"config/bootstrap", "restart", "watch", "internal/adminurl", "internal/suggest"},
 	"internal/report":                      {"internal/reload", "config/bootstrap", "restart", "watch", "internal/adminurl", "internal/suggest"},
 	"internal/lsp":                         {"config/bootstrap", "internal/suggest"},
@@ -44,8 +47,9 @@ var allowed = map[string][]string{
 	"internal/fidelity/cmd/fidelity":       {"internal/fidelity", "config/bootstrap", "internal/envoytest", "internal/envoyvalidate", "internal/suggest"},
 	"internal/architecture":                nil,
 	"e2e":                                  nil,
+	"e2e/local":                            nil,
 	"e2e/benchcmp":                         {"restart", "config/bootstrap", "internal/envoytest", "internal/adminurl", "internal/suggest"},
-	"cmd/envoy-reloader":                   {"config", "config/bootstrap", "restart", "restart/docker", "watch", "internal/reload", "internal/report", "internal/lsp", "internal/envoyvalidate", "internal/adminurl", "internal/suggest"},
+	"cmd/envoy-reloader":                   {"config", "config/bootstrap", "restart", "restart/docker", "restart/local", "internal/hotrestartshm", "internal/envoyargv", "watch", "internal/reload", "internal/report", "internal/lsp", "internal/envoyvalidate", "internal/adminurl", "internal/suggest"},
 }
 
 // listed is one package as `go list -json` describes it.
