@@ -84,9 +84,38 @@ func (a *Admin) ServerInfo(ctx context.Context) (*adminv3.ServerInfo, error) {
 // built on the main thread that every admin request waits for. Like every
 // admin request it goes on a fresh connection.
 func (a *Admin) EpochStat(ctx context.Context) (uint32, error) {
-	body, err := a.get(ctx, "stats?format=json&filter="+url.QueryEscape(`^server\.hot_restart_epoch$`))
+	g, err := a.gauges(ctx, `^server\.hot_restart_epoch$`, "server.hot_restart_epoch")
 	if err != nil {
 		return 0, err
+	}
+	return g[0], nil
+}
+
+// EpochState reads the restart epoch and the server's state from their
+// gauges: server.state is ServerInfo's State (source/server/utils.cc,
+// serverState; docs' server statistics), so a confirmation can poll these
+// tens of bytes instead of the whole /server_info.
+func (a *Admin) EpochState(ctx context.Context) (uint32, adminv3.ServerInfo_State, error) {
+	g, err := a.gauges(ctx, `^server\.(hot_restart_epoch|state)$`, "server.hot_restart_epoch", "server.state")
+	if err != nil {
+		return 0, 0, err
+	}
+	return g[0], adminv3.ServerInfo_State(g[1]), nil
+}
+
+// ErrNoStat is wrapped when Envoy's /stats lacks a gauge asked for (an
+// Envoy without it, or without /stats): the caller reads /server_info.
+var ErrNoStat = errors.New("gauge not in /stats")
+
+// gauges reads the named gauges, in order, from /stats filtered by filter.
+func (a *Admin) gauges(ctx context.Context, filter string, names ...string) ([]uint32, error) {
+	body, err := a.get(ctx, "stats?format=json&filter="+url.QueryEscape(filter))
+	if err != nil {
+		var se *statusError
+		if errors.As(err, &se) && se.code == http.StatusNotFound {
+			return nil, fmt.Errorf("%s/stats: %w", a.base, ErrNoStat)
+		}
+		return nil, err
 	}
 	var stats struct {
 		Stats []struct {
@@ -95,14 +124,21 @@ func (a *Admin) EpochStat(ctx context.Context) (uint32, error) {
 		} `json:"stats"`
 	}
 	if err := json.Unmarshal(body, &stats); err != nil {
-		return 0, fmt.Errorf("decode %s/stats: %w", a.base, err)
+		return nil, fmt.Errorf("decode %s/stats: %w", a.base, err)
 	}
-	for _, st := range stats.Stats {
-		if st.Name == "server.hot_restart_epoch" && st.Value != nil {
-			return *st.Value, nil
+	out := make([]uint32, len(names))
+	for i, name := range names {
+		found := false
+		for _, st := range stats.Stats {
+			if st.Name == name && st.Value != nil {
+				out[i], found = *st.Value, true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("%s in %s/stats: %w", name, a.base, ErrNoStat)
 		}
 	}
-	return 0, fmt.Errorf("no server.hot_restart_epoch in %s/stats", a.base)
+	return out, nil
 }
 
 func (a *Admin) get(ctx context.Context, path string) ([]byte, error) {

@@ -33,6 +33,9 @@ type Confirmer struct {
 	// closed by a failed epoch, no epoch known to this process): Wait then
 	// takes a LIVE epoch begun after the signal as the new one.
 	blind bool
+	// noStats is set once the Envoy has shown no epoch and state gauges:
+	// Wait then polls the whole /server_info.
+	noStats bool
 }
 
 // lineageSlack absorbs uptimes being whole seconds.
@@ -235,30 +238,22 @@ func (c *Confirmer) Wait(ctx context.Context, before uint32, watchdog Watchdog) 
 	// once, when a new epoch cannot have failed yet and the calls would
 	// only hold up the next read of the admin endpoint.
 	nextWatchdog := signalled.Add(watchdogEvery)
+	// Most polls read two gauges (tens of bytes); the whole /server_info
+	// (over 100 KB from a real Envoy, and a main-thread job for it) is read
+	// when they show a new epoch LIVE, to confirm it and say what it is,
+	// and every watchdogEvery for what only it shows (a container that
+	// restarted, an epoch begun since the signal when none was known).
+	nextFull := signalled.Add(watchdogEvery)
 	for {
-		info, err := c.Admin.ServerInfo(ctx)
-		switch {
-		case err == nil && Epoch(info) > before && info.GetState() == adminv3.ServerInfo_LIVE && !c.blind:
-			c.remember(Epoch(info), info)
-			return info, nil, nil
-		case err == nil && info.GetState() == adminv3.ServerInfo_LIVE && c.blind && begunSince(info, signalled):
-			// No epoch was known before: the admin that answers now is the
-			// new epoch's, for the old one's stays closed.
-			c.blind = false
-			c.remember(Epoch(info), info)
-			return info, nil, nil
-		case err == nil && info.GetState() == adminv3.ServerInfo_LIVE && c.restartedSince(info, signalled):
-			// The container restarted around the signal: this Envoy's own
-			// epochs count, and one begun after the signal is ours.
-			c.highest = nil
-			c.remember(Epoch(info), info)
-			return info, nil, nil
-		case err == nil && Epoch(info) > before:
-			fail = Failure{Stuck: info.GetState().String()}
-		case err != nil:
-			fail = Failure{Refused: IsRefused(err), Last: err}
-		default:
-			fail = Failure{}
+		full := c.blind || c.noStats || !time.Now().Before(nextFull)
+		if !full {
+			full = c.pollGauges(ctx, before, &fail)
+		}
+		if full {
+			nextFull = time.Now().Add(watchdogEvery)
+			if info, done := c.pollServerInfo(ctx, before, signalled, &fail); done {
+				return info, nil, nil
+			}
 		}
 		if watchdog != nil && !time.Now().Before(nextWatchdog) {
 			nextWatchdog = time.Now().Add(watchdogEvery)
@@ -275,4 +270,55 @@ func (c *Confirmer) Wait(ctx context.Context, before uint32, watchdog Watchdog) 
 		case <-ticker.C:
 		}
 	}
+}
+
+// pollGauges reads the epoch and state gauges; it reports whether the
+// whole /server_info is wanted now: a new epoch is LIVE, or this Envoy has
+// no such gauges (then it is not asked again).
+func (c *Confirmer) pollGauges(ctx context.Context, before uint32, fail *Failure) (full bool) {
+	epoch, state, err := c.Admin.EpochState(ctx)
+	switch {
+	case errors.Is(err, ErrNoStat):
+		c.noStats = true
+		return true
+	case err == nil && epoch > before && state == adminv3.ServerInfo_LIVE:
+		return true
+	case err == nil && epoch > before:
+		*fail = Failure{Stuck: state.String()}
+	case err != nil:
+		*fail = Failure{Refused: IsRefused(err), Last: err}
+	default:
+		*fail = Failure{}
+	}
+	return false
+}
+
+// pollServerInfo reads the whole /server_info; done is true when it shows
+// the new epoch LIVE.
+func (c *Confirmer) pollServerInfo(ctx context.Context, before uint32, signalled time.Time, fail *Failure) (*adminv3.ServerInfo, bool) {
+	info, err := c.Admin.ServerInfo(ctx)
+	switch {
+	case err == nil && Epoch(info) > before && info.GetState() == adminv3.ServerInfo_LIVE && !c.blind:
+		c.remember(Epoch(info), info)
+		return info, true
+	case err == nil && info.GetState() == adminv3.ServerInfo_LIVE && c.blind && begunSince(info, signalled):
+		// No epoch was known before: the admin that answers now is the
+		// new epoch's, for the old one's stays closed.
+		c.blind = false
+		c.remember(Epoch(info), info)
+		return info, true
+	case err == nil && info.GetState() == adminv3.ServerInfo_LIVE && c.restartedSince(info, signalled):
+		// The container restarted around the signal: this Envoy's own
+		// epochs count, and one begun after the signal is ours.
+		c.highest = nil
+		c.remember(Epoch(info), info)
+		return info, true
+	case err == nil && Epoch(info) > before:
+		*fail = Failure{Stuck: info.GetState().String()}
+	case err != nil:
+		*fail = Failure{Refused: IsRefused(err), Last: err}
+	default:
+		*fail = Failure{}
+	}
+	return nil, false
 }

@@ -66,6 +66,10 @@ func TestLoadedMaskOnTheRealEnvoy(t *testing.T) {
 	if epoch, err := admin.EpochStat(context.Background()); err != nil || epoch != 0 {
 		t.Fatalf("EpochStat: %d, %v", epoch, err)
 	}
+	// The epoch and the state, as Wait polls them.
+	if epoch, state, err := admin.EpochState(context.Background()); err != nil || epoch != 0 || state.String() != "LIVE" {
+		t.Fatalf("EpochState: %d, %v, %v", epoch, state, err)
+	}
 }
 
 // TestBeforeTakesAHigherEpochSeenOnlyInTheStat: where fresh connections
