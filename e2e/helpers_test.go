@@ -5,8 +5,10 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -260,6 +262,32 @@ func (c *envoyContainer) epoch(t *testing.T) uint32 {
 // hups counts the SIGHUPs the container's restarter received.
 func (c *envoyContainer) hups(t *testing.T) int {
 	return strings.Count(docker(t, "logs", c.name), "got SIGHUP")
+}
+
+// hupsSeen counts them once the container's log shows at least want:
+// Docker's log can trail Envoy's admin, which confirms within milliseconds
+// of the restarter's line. It follows the log (docker logs -f) until then,
+// for at most 10 s, and counts the whole log again.
+func (c *envoyContainer) hupsSeen(t *testing.T, want int) int {
+	t.Helper()
+	if want > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		pr, pw := io.Pipe()
+		cmd := exec.CommandContext(ctx, "docker", "logs", "-f", c.name)
+		cmd.Stdout, cmd.Stderr = pw, pw
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("docker logs -f %s: %v", c.name, err)
+		}
+		go func() { _ = cmd.Wait(); pw.Close() }()
+		seen := 0
+		for sc := bufio.NewScanner(pr); seen < want && sc.Scan(); {
+			seen += strings.Count(sc.Text(), "got SIGHUP")
+		}
+		cancel()
+		_, _ = io.Copy(io.Discard, pr) // let docker logs end
+	}
+	return c.hups(t)
 }
 
 // writeFile writes in place, as nano or `vim -c 'set backupcopy=yes'` do:

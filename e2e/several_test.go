@@ -123,7 +123,7 @@ func (p *threeEnvoys) expect(t *testing.T, name string, epoch uint32, hups int, 
 	if got := c.epoch(t); got != epoch {
 		t.Errorf("%s: epoch %d, want %d", name, got, epoch)
 	}
-	if got := c.hups(t); got != hups {
+	if got := c.hupsSeen(t, hups); got != hups {
 		t.Errorf("%s: %d SIGHUPs, want %d", name, got, hups)
 	}
 	if got, servedBy := c.serve(t); got != body || servedBy != fmt.Sprint(epoch) {
