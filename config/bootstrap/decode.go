@@ -73,9 +73,11 @@ type decoder struct {
 
 func newDecoder(file string, dataLen int, strict bool) *decoder {
 	return &decoder{
-		file:      file,
-		strict:    strict,
-		byMsg:     make(map[proto.Message]*decodedMessage),
+		file:   file,
+		strict: strict,
+		// Sized for a message every 64 bytes (a dense bootstrap has one
+		// every 45), so that the index seldom grows.
+		byMsg:     make(map[proto.Message]*decodedMessage, dataLen/64),
 		anys:      make(map[*anypb.Any]*decodedMessage),
 		dupWarned: make(map[*yaml.Node]bool),
 		budget:    4*dataLen + 100_000,
@@ -222,7 +224,9 @@ func (d *decoder) record(m protoreflect.Message, path string, at *yaml.Node, par
 func (d *decoder) recordSized(m protoreflect.Message, path string, at *yaml.Node, parent *decodedMessage, size int) *decodedMessage {
 	entry := &decodedMessage{msg: m, path: path, at: at, parent: parent, fields: make(map[protoreflect.Name]fieldNodes, size)}
 	d.messages = append(d.messages, entry)
-	d.byMsg[m.Interface()] = entry
+	if d.byMsg != nil { // a worker's messages are indexed when they are merged
+		d.byMsg[m.Interface()] = entry
+	}
 	return entry
 }
 

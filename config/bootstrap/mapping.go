@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"sync"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -171,8 +170,8 @@ func (d *decoder) appendParallel(list protoreflect.List, elements []*yaml.Node, 
 	var wg sync.WaitGroup
 	for w := range ws {
 		lo, hi := w*share, min(len(elements), (w+1)*share)
-		ws[w] = &decoder{file: d.file, strict: d.strict, byMsg: make(map[proto.Message]*decodedMessage),
-			anys: make(map[*anypb.Any]*decodedMessage), dupWarned: make(map[*yaml.Node]bool), budget: d.budget, ctx: d.ctx}
+		ws[w] = &decoder{file: d.file, strict: d.strict, anys: make(map[*anypb.Any]*decodedMessage),
+			dupWarned: make(map[*yaml.Node]bool), budget: d.budget, ctx: d.ctx}
 		run := func(wd *decoder) {
 			for i := lo; i < hi && !wd.over; i++ {
 				el := wd.resolve(elements[i])
@@ -208,7 +207,9 @@ func (d *decoder) appendParallel(list protoreflect.List, elements []*yaml.Node, 
 	for _, w := range ws {
 		d.diags = append(d.diags, w.diags...)
 		d.messages = append(d.messages, w.messages...)
-		maps.Copy(d.byMsg, w.byMsg)
+		for _, e := range w.messages {
+			d.byMsg[e.msg.Interface()] = e
+		}
 		maps.Copy(d.anys, w.anys)
 		maps.Copy(d.dupWarned, w.dupWarned)
 	}
