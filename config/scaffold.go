@@ -36,6 +36,9 @@ type Discovered struct {
 	AdminPort int
 	// HotRestarter is true when the command passes --restart-epoch.
 	HotRestarter bool
+	// OurRestarter is true when PID 1 is envoy-hot-restarter, and
+	// RestarterValidates when it runs with --validate.
+	OurRestarter, RestarterValidates bool
 }
 
 // Scaffold returns a commented reloader.yaml for the Envoys found, with
@@ -108,10 +111,16 @@ func scaffoldEnvoy(m *yaml.Node, dir string, f Discovered, byCompose bool, admin
 	} else {
 		add(target, "container", str(f.Container), "")
 	}
-	if !f.HotRestarter {
-		last := target.Content[len(target.Content)-2]
+	last := target.Content[len(target.Content)-2]
+	switch {
+	case !f.HotRestarter:
 		last.FootComment = "The container's command has no --restart-epoch: run Envoy under a hot restarter\n" +
-			"(envoy-hot-restarter -- envoy ... --restart-epoch {{epoch}}) so SIGHUP hot-restarts it."
+			"(envoy-hot-restarter --validate -- envoy ... --restart-epoch {{epoch}}) so SIGHUP hot-restarts it."
+	case f.OurRestarter && !f.RestarterValidates:
+		// With --validate the restarter judges each config before it starts
+		// the epoch: no docker exec (130 ms or more) on every reload.
+		last.FootComment = "The container's envoy-hot-restarter runs without --validate: add it\n" +
+			"(envoy-hot-restarter --validate -- envoy ...) so each config is validated inside it, with no docker exec."
 	}
 	add(m, "target", target, gap)
 

@@ -83,6 +83,11 @@ func TestScaffoldComments(t *testing.T) {
 	elsewhere := mounted
 	elsewhere.AdminURL = "http://127.0.0.1:32768"
 	noConfig := Discovered{Description: "plain", Container: "plain", AdminPort: 9901, HotRestarter: true}
+	ours := func(validates bool) Discovered {
+		d := mounted
+		d.SingleFileWarning, d.OurRestarter, d.RestarterValidates = "", true, validates
+		return d
+	}
 	tests := []struct {
 		name     string
 		found    []Discovered
@@ -104,6 +109,10 @@ func TestScaffoldComments(t *testing.T) {
 			"  # The container's command has no --restart-epoch: run Envoy under a hot restarter\n",
 			"  # Admin port 9901 is not published: publish it (-p 127.0.0.1:9901:9901) so the reloader can confirm restarts.\n  url: http://127.0.0.1:9901\n",
 		}, nil},
+		{"envoy-hot-restarter without --validate", []Discovered{ours(false)}, []string{
+			"  # The container's envoy-hot-restarter runs without --validate: add it\n  # (envoy-hot-restarter --validate -- envoy ...)",
+		}, nil},
+		{"envoy-hot-restarter with --validate", []Discovered{ours(true)}, nil, []string{"--validate"}},
 		{"no -c", []Discovered{noConfig}, []string{
 			"# No -c argument was found in the container's command; set the bootstrap here.\nbootstrap: envoy.yaml\n",
 		}, nil},

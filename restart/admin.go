@@ -2,6 +2,7 @@ package restart
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -77,10 +78,75 @@ func (a *Admin) ServerInfo(ctx context.Context) (*adminv3.ServerInfo, error) {
 	return info, nil
 }
 
+// EpochStat reads only the restart epoch, from the server.hot_restart_epoch
+// gauge (source/server/server.cc, server stats): tens of bytes, where a
+// real Envoy's /server_info is over 100 KB (its node's extension list),
+// built on the main thread that every admin request waits for. Like every
+// admin request it goes on a fresh connection.
+func (a *Admin) EpochStat(ctx context.Context) (uint32, error) {
+	g, err := a.gauges(ctx, `^server\.hot_restart_epoch$`, "server.hot_restart_epoch")
+	if err != nil {
+		return 0, err
+	}
+	return g[0], nil
+}
+
+// EpochState reads the restart epoch and the server's state from their
+// gauges: server.state is ServerInfo's State (source/server/utils.cc,
+// serverState; docs' server statistics), so a confirmation can poll these
+// tens of bytes instead of the whole /server_info.
+func (a *Admin) EpochState(ctx context.Context) (uint32, adminv3.ServerInfo_State, error) {
+	g, err := a.gauges(ctx, `^server\.(hot_restart_epoch|state)$`, "server.hot_restart_epoch", "server.state")
+	if err != nil {
+		return 0, 0, err
+	}
+	return g[0], adminv3.ServerInfo_State(g[1]), nil
+}
+
+// ErrNoStat is wrapped when Envoy's /stats lacks a gauge asked for (an
+// Envoy without it, or without /stats): the caller reads /server_info.
+var ErrNoStat = errors.New("gauge not in /stats")
+
+// gauges reads the named gauges, in order, from /stats filtered by filter.
+func (a *Admin) gauges(ctx context.Context, filter string, names ...string) ([]uint32, error) {
+	body, err := a.get(ctx, "stats?format=json&filter="+url.QueryEscape(filter))
+	if err != nil {
+		var se *statusError
+		if errors.As(err, &se) && se.code == http.StatusNotFound {
+			return nil, fmt.Errorf("%s/stats: %w", a.base, ErrNoStat)
+		}
+		return nil, err
+	}
+	var stats struct {
+		Stats []struct {
+			Name  string  `json:"name"`
+			Value *uint32 `json:"value"`
+		} `json:"stats"`
+	}
+	if err := json.Unmarshal(body, &stats); err != nil {
+		return nil, fmt.Errorf("decode %s/stats: %w", a.base, err)
+	}
+	out := make([]uint32, len(names))
+	for i, name := range names {
+		found := false
+		for _, st := range stats.Stats {
+			if st.Name == name && st.Value != nil {
+				out[i], found = *st.Value, true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("%s in %s/stats: %w", name, a.base, ErrNoStat)
+		}
+	}
+	return out, nil
+}
+
 func (a *Admin) get(ctx context.Context, path string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
+	path, query, _ := strings.Cut(path, "?")
 	u := a.base.JoinPath(path)
+	u.RawQuery = query
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("admin request: %w", err)
@@ -109,10 +175,18 @@ func (a *Admin) get(ctx context.Context, path string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: %w", u, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s: %s", u, resp.Status, strings.TrimSpace(string(body[:min(len(body), 200)])))
+		return nil, fmt.Errorf("GET %s: %w: %s", u, &statusError{code: resp.StatusCode, status: resp.Status}, strings.TrimSpace(string(body[:min(len(body), 200)])))
 	}
 	return body, nil
 }
+
+// statusError is an admin answer other than 200.
+type statusError struct {
+	code   int
+	status string
+}
+
+func (e *statusError) Error() string { return e.status }
 
 // IsRefused reports whether err means nothing listens on the admin address.
 // Through a port Docker publishes, its proxy accepts the connection and then

@@ -47,9 +47,13 @@ func filesKey(files []WantFile) [sha256.Size]byte {
 // Reload (internal/reload's Pipeline), so a container runs one validate of
 // this Envoy at a time.
 func (h *HotRestart) Prepare(ctx context.Context, res *bootstrap.Result) {
-	v := offersOf(h.Target).validate
+	o := offersOf(h.Target)
+	v := o.validate
 	if v == nil || !h.EnvoyValidate || res == nil || !res.Valid() {
 		return
+	}
+	if o.self != nil && o.self.ValidatesOnSignal(ctx) {
+		return // the restarter validates on the signal
 	}
 	a := &ahead{key: filesKey(h.wantFiles(res))}
 	verdict, err := v.EnvoyValidate(ctx, true)

@@ -14,7 +14,7 @@ import (
 // validatingProcess is a local Envoy whose `--mode validate` is counted
 // and whose verdict the test sets.
 type validatingProcess struct {
-	*Process
+	*pidTarget
 	runs    atomic.Int32
 	rejects atomic.Bool
 }
@@ -35,7 +35,7 @@ func (v *validatingProcess) EnvoyValidate(ctx context.Context, _ bool) (Validati
 // its verdict included, and run again when a file changed since.
 func TestEnvoyValidateRunAheadIsUsedOnlyForTheSameBytes(t *testing.T) {
 	e := startLocalEnvoy(t)
-	target := &validatingProcess{Process: &Process{PID: e.restarter.PID()}}
+	target := &validatingProcess{pidTarget: &pidTarget{PID: e.restarter.PID()}}
 	h := &HotRestart{Target: target, Signal: syscall.SIGHUP, Confirmer: e.confirmer(), EnvoyValidate: true}
 	ca := filepath.Join(filepath.Dir(e.config), "ca.pem")
 	writeFile(t, ca, "ca v1\n")
@@ -80,7 +80,7 @@ func TestEnvoyValidateRunAheadIsUsedOnlyForTheSameBytes(t *testing.T) {
 // a revert) validates again, for the container may have changed meanwhile.
 func TestEnvoyValidateRunAheadIsTakenOnce(t *testing.T) {
 	e := startLocalEnvoy(t)
-	target := &validatingProcess{Process: &Process{PID: e.restarter.PID()}}
+	target := &validatingProcess{pidTarget: &pidTarget{PID: e.restarter.PID()}}
 	h := &HotRestart{Target: target, Signal: syscall.SIGHUP, Confirmer: e.confirmer(), EnvoyValidate: true}
 	writeFile(t, e.config, envoytest.HTTPConfig(e.adminPort, "v2", e.listenerPort, ""))
 	res := loadFile(t, e.config)

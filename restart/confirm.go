@@ -33,6 +33,9 @@ type Confirmer struct {
 	// closed by a failed epoch, no epoch known to this process): Wait then
 	// takes a LIVE epoch begun after the signal as the new one.
 	blind bool
+	// noStats is set once the Envoy has shown no epoch and state gauges:
+	// Wait then polls the whole /server_info.
+	noStats bool
 }
 
 // lineageSlack absorbs uptimes being whole seconds.
@@ -60,29 +63,57 @@ func (c *Confirmer) Forget() {
 var ErrAdminDown = errors.New("admin endpoint down")
 
 // Before reads the current epoch before a signal: the highest of a few
-// fresh reads and of the last confirmed epoch.
+// fresh reads and of the last confirmed epoch. One read is the whole
+// /server_info; the others read only the epoch (Admin.EpochStat), which
+// costs a real Envoy a fraction of it, or the whole /server_info where
+// that stat cannot be read (an Envoy without it, the stand-in). Several
+// reads, because where admin shares its socket (SO_REUSEPORT,
+// envoyproxy/envoy#38146) fresh connections reach old epochs too.
 func (c *Confirmer) Before(ctx context.Context) (*adminv3.ServerInfo, uint32, error) {
 	type read struct {
-		info *adminv3.ServerInfo
-		err  error
+		info  *adminv3.ServerInfo
+		epoch *uint32 // from the stat alone
+		err   error
 	}
 	reads := make(chan read, 3)
-	for range 3 { // concurrently: each on its own fresh connection
+	for i := range 3 { // concurrently: each on its own fresh connection
 		go func() {
+			if i > 0 {
+				if epoch, err := c.Admin.EpochStat(ctx); err == nil {
+					reads <- read{epoch: &epoch}
+					return
+				}
+			}
 			info, err := c.Admin.ServerInfo(ctx)
-			reads <- read{info, err}
+			reads <- read{info: info, err: err}
 		}()
 	}
 	var best *adminv3.ServerInfo
+	var statEpoch *uint32
 	var lastErr error
 	for range 3 {
 		r := <-reads
-		if r.err != nil {
+		switch {
+		case r.epoch != nil:
+			if statEpoch == nil || *r.epoch > *statEpoch {
+				statEpoch = r.epoch
+			}
+		case r.err != nil:
 			lastErr = r.err
+		case best == nil || Epoch(r.info) > Epoch(best):
+			best = r.info
+		}
+	}
+	// A higher epoch seen only in a stat: its whole /server_info is wanted
+	// (its uptimes, its initializing mark), from the same shared socket.
+	for try := 0; statEpoch != nil && (best == nil || *statEpoch > Epoch(best)) && try < 3; try++ {
+		info, err := c.Admin.ServerInfo(ctx)
+		if err != nil {
+			lastErr = err
 			continue
 		}
-		if best == nil || Epoch(r.info) > Epoch(best) {
-			best = r.info
+		if best == nil || Epoch(info) > Epoch(best) {
+			best = info
 		}
 	}
 	c.blind = false
@@ -107,6 +138,10 @@ func (c *Confirmer) Before(ctx context.Context) (*adminv3.ServerInfo, uint32, er
 	}
 	if c.highest != nil && *c.highest > before {
 		before = *c.highest
+	}
+	if statEpoch != nil && *statEpoch > before {
+		// A higher epoch never read whole: it counts all the same.
+		before = *statEpoch
 	}
 	c.remember(before, best)
 	return best, before, nil
@@ -203,30 +238,22 @@ func (c *Confirmer) Wait(ctx context.Context, before uint32, watchdog Watchdog) 
 	// once, when a new epoch cannot have failed yet and the calls would
 	// only hold up the next read of the admin endpoint.
 	nextWatchdog := signalled.Add(watchdogEvery)
+	// Most polls read two gauges (tens of bytes); the whole /server_info
+	// (over 100 KB from a real Envoy, and a main-thread job for it) is read
+	// when they show a new epoch LIVE, to confirm it and say what it is,
+	// and every watchdogEvery for what only it shows (a container that
+	// restarted, an epoch begun since the signal when none was known).
+	nextFull := signalled.Add(watchdogEvery)
 	for {
-		info, err := c.Admin.ServerInfo(ctx)
-		switch {
-		case err == nil && Epoch(info) > before && info.GetState() == adminv3.ServerInfo_LIVE && !c.blind:
-			c.remember(Epoch(info), info)
-			return info, nil, nil
-		case err == nil && info.GetState() == adminv3.ServerInfo_LIVE && c.blind && begunSince(info, signalled):
-			// No epoch was known before: the admin that answers now is the
-			// new epoch's, for the old one's stays closed.
-			c.blind = false
-			c.remember(Epoch(info), info)
-			return info, nil, nil
-		case err == nil && info.GetState() == adminv3.ServerInfo_LIVE && c.restartedSince(info, signalled):
-			// The container restarted around the signal: this Envoy's own
-			// epochs count, and one begun after the signal is ours.
-			c.highest = nil
-			c.remember(Epoch(info), info)
-			return info, nil, nil
-		case err == nil && Epoch(info) > before:
-			fail = Failure{Stuck: info.GetState().String()}
-		case err != nil:
-			fail = Failure{Refused: IsRefused(err), Last: err}
-		default:
-			fail = Failure{}
+		full := c.blind || c.noStats || !time.Now().Before(nextFull)
+		if !full {
+			full = c.pollGauges(ctx, before, &fail)
+		}
+		if full {
+			nextFull = time.Now().Add(watchdogEvery)
+			if info, done := c.pollServerInfo(ctx, before, signalled, &fail); done {
+				return info, nil, nil
+			}
 		}
 		if watchdog != nil && !time.Now().Before(nextWatchdog) {
 			nextWatchdog = time.Now().Add(watchdogEvery)
@@ -243,4 +270,55 @@ func (c *Confirmer) Wait(ctx context.Context, before uint32, watchdog Watchdog) 
 		case <-ticker.C:
 		}
 	}
+}
+
+// pollGauges reads the epoch and state gauges; it reports whether the
+// whole /server_info is wanted now: a new epoch is LIVE, or this Envoy has
+// no such gauges (then it is not asked again).
+func (c *Confirmer) pollGauges(ctx context.Context, before uint32, fail *Failure) (full bool) {
+	epoch, state, err := c.Admin.EpochState(ctx)
+	switch {
+	case errors.Is(err, ErrNoStat):
+		c.noStats = true
+		return true
+	case err == nil && epoch > before && state == adminv3.ServerInfo_LIVE:
+		return true
+	case err == nil && epoch > before:
+		*fail = Failure{Stuck: state.String()}
+	case err != nil:
+		*fail = Failure{Refused: IsRefused(err), Last: err}
+	default:
+		*fail = Failure{}
+	}
+	return false
+}
+
+// pollServerInfo reads the whole /server_info; done is true when it shows
+// the new epoch LIVE.
+func (c *Confirmer) pollServerInfo(ctx context.Context, before uint32, signalled time.Time, fail *Failure) (*adminv3.ServerInfo, bool) {
+	info, err := c.Admin.ServerInfo(ctx)
+	switch {
+	case err == nil && Epoch(info) > before && info.GetState() == adminv3.ServerInfo_LIVE && !c.blind:
+		c.remember(Epoch(info), info)
+		return info, true
+	case err == nil && info.GetState() == adminv3.ServerInfo_LIVE && c.blind && begunSince(info, signalled):
+		// No epoch was known before: the admin that answers now is the
+		// new epoch's, for the old one's stays closed.
+		c.blind = false
+		c.remember(Epoch(info), info)
+		return info, true
+	case err == nil && info.GetState() == adminv3.ServerInfo_LIVE && c.restartedSince(info, signalled):
+		// The container restarted around the signal: this Envoy's own
+		// epochs count, and one begun after the signal is ours.
+		c.highest = nil
+		c.remember(Epoch(info), info)
+		return info, true
+	case err == nil && Epoch(info) > before:
+		*fail = Failure{Stuck: info.GetState().String()}
+	case err != nil:
+		*fail = Failure{Refused: IsRefused(err), Last: err}
+	default:
+		*fail = Failure{}
+	}
+	return nil, false
 }

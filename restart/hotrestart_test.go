@@ -166,7 +166,7 @@ func TestConfirmationNotFooledBySharedAdminSocket(t *testing.T) {
 
 func TestHotRestartOfALocalProcess(t *testing.T) {
 	e := startLocalEnvoy(t)
-	h := &HotRestart{Target: &Process{PID: e.restarter.PID()}, Signal: syscall.SIGHUP, Confirmer: e.confirmer()}
+	h := &HotRestart{Target: &pidTarget{PID: e.restarter.PID()}, Signal: syscall.SIGHUP, Confirmer: e.confirmer()}
 	for want := uint32(1); want <= 2; want++ {
 		writeFile(t, e.config, envoytest.Config(e.adminPort, "backend"+strconv.Itoa(int(want)), e.listenerPort))
 		out, err := reloadFile(t, h, e.config)
@@ -195,7 +195,7 @@ func TestFailedEpochKeepsOldServing(t *testing.T) {
 	defer taken.Close()
 	takenPort := taken.Addr().(*net.TCPAddr).Port
 	h := &HotRestart{
-		Target: &Process{PID: e.restarter.PID()}, Signal: syscall.SIGHUP,
+		Target: &pidTarget{PID: e.restarter.PID()}, Signal: syscall.SIGHUP,
 		Confirmer: &Confirmer{Admin: e.admin, Interval: 10 * time.Millisecond, Timeout: 2 * time.Second},
 	}
 	bad := envoytest.Config(e.adminPort, "backend", e.listenerPort, takenPort)

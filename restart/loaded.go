@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
 	"time"
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
@@ -28,33 +25,6 @@ type EnvoyPather interface {
 	// HostPathOf is where the file Envoy reads as envoyPath is here
 	// ("", false: it is not mounted from here, or cannot be known).
 	HostPathOf(ctx context.Context, envoyPath string) (string, bool)
-}
-
-// HostPathOf implements EnvoyPather: a local Envoy reads this machine's files.
-func (p *Process) HostPathOf(_ context.Context, envoyPath string) (string, bool) {
-	return AbsPath(envoyPath), true
-}
-
-// EnvoyPath implements EnvoyPather: a local Envoy sees this machine's files.
-func (p *Process) EnvoyPath(_ context.Context, host string) (string, bool) {
-	return AbsPath(host), true
-}
-
-// ResolveEnvoyPath implements EnvoyPather: relative to the working
-// directory of the restarter, which Envoy inherits.
-func (p *Process) ResolveEnvoyPath(_ context.Context, configPath string) (string, bool) {
-	if filepath.IsAbs(configPath) {
-		return AbsPath(configPath), true
-	}
-	pid, err := p.pid()
-	if err != nil {
-		return configPath, true
-	}
-	cwd, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd")
-	if err != nil {
-		return configPath, true
-	}
-	return AbsPath(filepath.Join(cwd, configPath)), true
 }
 
 // verifyLoaded proves, after the new epoch is LIVE, that it runs the saved

@@ -18,7 +18,7 @@ func TestLoadedElsewhereIsStale(t *testing.T) {
 	e := startLocalEnvoy(t)
 	watched := filepath.Join(t.TempDir(), "envoy.yaml")
 	writeFile(t, watched, envoytest.Config(e.adminPort, "edited", e.listenerPort))
-	h := &HotRestart{Target: &Process{PID: e.restarter.PID()}, Signal: syscall.SIGHUP, Confirmer: e.confirmer()}
+	h := &HotRestart{Target: &pidTarget{PID: e.restarter.PID()}, Signal: syscall.SIGHUP, Confirmer: e.confirmer()}
 	out, err := reloadFile(t, h, watched)
 	if !errors.Is(err, ErrStale) || out.Epoch == nil || !strings.Contains(err.Error(), e.config) || !strings.Contains(err.Error(), watched) {
 		t.Fatalf("reload: %+v, %v", out, err)
@@ -29,7 +29,7 @@ func TestLoadedElsewhereIsStale(t *testing.T) {
 // runs the file merged with it; the proof merges it too and confirms.
 func TestConfigYAMLOverlayIsNotADifference(t *testing.T) {
 	e := startLocalEnvoy(t, "--config-yaml", "stats_flush_interval: 7s")
-	h := &HotRestart{Target: &Process{PID: e.restarter.PID()}, Signal: syscall.SIGHUP, Confirmer: e.confirmer()}
+	h := &HotRestart{Target: &pidTarget{PID: e.restarter.PID()}, Signal: syscall.SIGHUP, Confirmer: e.confirmer()}
 	writeFile(t, e.config, envoytest.Config(e.adminPort, "edited", e.listenerPort))
 	out, err := reloadFile(t, h, e.config)
 	if err != nil || out.Loaded == 0 || len(out.Warnings) != 0 {

@@ -1,8 +1,7 @@
 // Package restart hot-restarts one Envoy and proves it took the config:
 // the protocol a target plugs into (the steps it offers, steps.go), the
 // signal, the epoch confirmation on fresh admin connections, and why a
-// restart failed. The local-process target lives here; the Docker target
-// is restart/docker.
+// restart failed. The targets are restart/docker and restart/local.
 //
 // It takes a config already validated by config/bootstrap and returns a
 // typed Outcome and error (outcome.go); it knows nothing of watching or of

@@ -21,6 +21,7 @@ type offers struct {
 	validate EnvoyValidator // its own envoy --mode validate
 	diagnose Diagnoser      // a watchdog and its log, for why a restart failed
 	paths    EnvoyPather    // where its Envoy sees files, to verify config_path
+	self     SelfValidator  // its restarter validates on the signal
 }
 
 func offersOf(t Target) offers {
@@ -30,6 +31,7 @@ func offersOf(t Target) offers {
 	o.validate, _ = t.(EnvoyValidator)
 	o.diagnose, _ = t.(Diagnoser)
 	o.paths, _ = t.(EnvoyPather)
+	o.self, _ = t.(SelfValidator)
 	return o
 }
 
@@ -45,6 +47,9 @@ type attempt struct {
 	beforeInfo *adminv3.ServerInfo
 	before     uint32    // the last epoch seen before the signal
 	signalled  time.Time // when the signal went, less the daemon clock's margin
+	// selfValidated: the restarter validates the config on the signal, so
+	// no validate runs before it.
+	selfValidated bool
 }
 
 // checkTarget: the target can take a signal now, and a new instance of
@@ -118,6 +123,10 @@ func (a *attempt) envoyValidate(ctx context.Context) error {
 	if a.validate == nil || !a.EnvoyValidate {
 		return nil
 	}
+	if a.self != nil && a.self.ValidatesOnSignal(ctx) {
+		a.selfValidated = true
+		return nil
+	}
 	verdict, took, ahead, err := a.HotRestart.envoyValidate(ctx, a.validate, a.files, a.instance)
 	a.out.EnvoyValidate, a.out.EnvoyValidateAhead = took, ahead
 	switch {
@@ -181,6 +190,12 @@ func (a *attempt) confirm(ctx context.Context) error {
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted while confirming: %w", ctx.Err())
+	}
+	var rejected *RejectedError
+	if errors.As(err, &rejected) {
+		// The restarter refused the config: no epoch started.
+		a.out.EnvoyLog = rejected.Output
+		return fmt.Errorf("the Envoy in %s %w", a.Target.Describe(), ErrEnvoyRejected)
 	}
 	if a.diagnose != nil {
 		since := a.signalled

@@ -1,7 +1,7 @@
 // Command envoy-hot-restarter does what Envoy's restarter/hot-restarter.py
 // does, as a static binary for images without Python (distroless, scratch).
 //
-//	envoy-hot-restarter [--on-child-failure=exit|keep] -- envoy -c /etc/envoy/envoy.yaml --restart-epoch {{epoch}}
+//	envoy-hot-restarter [--on-child-failure=exit|keep] [--validate] -- envoy -c /etc/envoy/envoy.yaml --restart-epoch {{epoch}}
 //
 // It runs the command as epoch 0; each SIGHUP starts the next epoch, with
 // RESTART_EPOCH set and {{epoch}} in the arguments replaced, so no start
@@ -10,6 +10,10 @@
 // orphans). hot-restarter.py kills everything when a child fails, which
 // takes a developer's Envoy down for one bad edit; --on-child-failure=keep
 // leaves the running epoch serving and reuses the failed epoch's number.
+// With --validate, each SIGHUP first runs the same Envoy in validate mode
+// with the child's own flags (validate.go), and a rejected config starts
+// no epoch: the verdict is a line of this restarter's log, which
+// envoy-reloader reads instead of running `docker exec … --mode validate`.
 //
 // Envoy refuses a new epoch while another is still initializing, and an
 // epoch that dies while initializing leaves that mark in the shared memory
@@ -17,7 +21,7 @@
 // epoch initializes is held until it is done, a SIGUSR1 is not forwarded to
 // it (Envoy installs its handlers only once initialized, and the signal
 // would kill it), and when it dies the restarter clears the mark, so that
-// the next epoch can start (shmem.go).
+// the next epoch can start (internal/hotrestartshm).
 package main
 
 import (
@@ -32,6 +36,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/envoy-reloader/envoy-reloader/internal/hotrestartshm"
 )
 
 // termWait is how long children get to exit after SIGTERM, as in hot-restarter.py.
@@ -44,6 +50,7 @@ func main() {
 type restarter struct {
 	argv      []string
 	onFailure string
+	validate  bool
 	out       io.Writer
 	children  map[int]int // pid -> epoch
 	nextEpoch int
@@ -83,8 +90,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("envoy-hot-restarter", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	onFailure := fs.String("on-child-failure", "exit", "when a child fails: exit (kill all, like hot-restarter.py) or keep (keep the running epoch)")
+	validate := fs.Bool("validate", false, "on SIGHUP, run COMMAND in --mode validate first; a rejected config starts no epoch")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: envoy-hot-restarter [--on-child-failure=exit|keep] -- COMMAND [ARG...]   ({{epoch}} in ARGs is the restart epoch)")
+		fmt.Fprintln(stderr, "usage: envoy-hot-restarter [--on-child-failure=exit|keep] [--validate] -- COMMAND [ARG...]   ({{epoch}} in ARGs is the restart epoch)")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -98,8 +106,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	r := &restarter{argv: fs.Args(), onFailure: *onFailure, out: stdout, children: map[int]int{}}
-	if path, ok := shmPath(r.argv); ok {
+	r := &restarter{argv: fs.Args(), onFailure: *onFailure, validate: *validate, out: stdout, children: map[int]int{}}
+	if path, ok := hotrestartshm.Path(r.argv); ok {
 		r.shm = path
 	}
 	sigs := make(chan os.Signal, 32)
@@ -149,6 +157,9 @@ func (r *restarter) handle(sig os.Signal, sigs <-chan os.Signal) (code int, done
 }
 
 func (r *restarter) startNext() {
+	if r.validate && !r.validateNext() {
+		return
+	}
 	if err := r.startChild(); err != nil {
 		r.log("cannot start %s: %v", r.argv[0], err)
 	}
@@ -156,12 +167,12 @@ func (r *restarter) startNext() {
 
 // pollInit reads whether the newest epoch is still initializing.
 func (r *restarter) pollInit() {
-	s, err := readShm(r.shm)
+	s, err := hotrestartshm.Read(r.shm)
 	w := r.init
 	switch {
-	case err == nil && s.known && s.initializing:
+	case err == nil && s.Known && s.Initializing:
 		w.sawSet = true
-	case err == nil && s.known && w.sawSet:
+	case err == nil && s.Known && w.sawSet:
 		r.initDone() // the epoch started its workers and cleared the mark itself
 	case !w.sawSet && time.Since(w.started) > initUnseen:
 		r.initDone()
@@ -197,14 +208,14 @@ func (r *restarter) restoreShm(epoch int) {
 	if r.shm == "" {
 		return
 	}
-	s, err := readShm(r.shm)
+	s, err := hotrestartshm.Read(r.shm)
 	switch {
 	case err != nil:
 		r.log("cannot restore Envoy's hot-restart state after epoch %d failed: %v", epoch, err)
-	case s.exists && !s.known:
+	case s.Exists && !s.Known:
 		r.log("cannot restore Envoy's hot-restart state after epoch %d failed: %s has a layout this restarter does not know", epoch, r.shm)
-	case s.initializing:
-		if err := clearInitializing(r.shm); err != nil {
+	case s.Initializing:
+		if err := hotrestartshm.ClearInitializing(r.shm); err != nil {
 			r.log("cannot restore Envoy's hot-restart state after epoch %d failed: %v", epoch, err)
 			return
 		}
@@ -224,14 +235,20 @@ func (r *restarter) log(format string, args ...any) {
 		time.Now().Format("2006-01-02 15:04:05.000"), os.Getpid(), fmt.Sprintf(format, args...))
 }
 
-// startChild starts the command as the next epoch.
-func (r *restarter) startChild() error {
-	epoch := r.nextEpoch
-	r.log("forking and execing new child process at epoch %d", epoch)
+// childArgv is the command for epoch, {{epoch}} replaced.
+func (r *restarter) childArgv(epoch int) []string {
 	argv := make([]string, len(r.argv))
 	for i, a := range r.argv {
 		argv[i] = strings.ReplaceAll(a, "{{epoch}}", strconv.Itoa(epoch))
 	}
+	return argv
+}
+
+// startChild starts the command as the next epoch.
+func (r *restarter) startChild() error {
+	epoch := r.nextEpoch
+	r.log("forking and execing new child process at epoch %d", epoch)
+	argv := r.childArgv(epoch)
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -101,56 +100,6 @@ func TestSIGUSR1IsHeldForAnInitializingEpoch(t *testing.T) {
 			t.Fatalf("not both epochs reopened their logs:\n%s", r.Log())
 		}
 		time.Sleep(10 * time.Millisecond) // polling a log that has no notification
-	}
-}
-
-func TestShmPathFollowsTheBaseID(t *testing.T) {
-	for _, tc := range []struct {
-		argv []string
-		want string
-		ok   bool
-	}{
-		{[]string{"envoy", "-c", "x"}, "/dev/shm/envoy_shared_memory_0", true},
-		{[]string{"envoy", "--base-id", "7"}, "/dev/shm/envoy_shared_memory_70", true},
-		{[]string{"envoy", "--base-id=12"}, "/dev/shm/envoy_shared_memory_120", true},
-		{[]string{"envoy", "--use-dynamic-base-id"}, "", false},
-		{[]string{"envoy", "--base-id", "x"}, "", false},
-	} {
-		got, ok := shmPath(tc.argv)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("shmPath(%v) = %q, %v; want %q, %v", tc.argv, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
-func TestRestoreTouchesOnlyALayoutItKnows(t *testing.T) {
-	dir := t.TempDir()
-	known := filepath.Join(dir, "known")
-	b := make([]byte, shmSize)
-	b[0], b[8], b[shmFlagsOffset], b[shmFlagsOffset+1] = shmSize, shmVersion, 0x3, 0x1
-	if err := os.WriteFile(known, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if s, err := readShm(known); err != nil || !s.known || !s.initializing {
-		t.Fatalf("readShm = %+v, %v", s, err)
-	}
-	if err := clearInitializing(known); err != nil {
-		t.Fatal(err)
-	}
-	after, _ := os.ReadFile(known)
-	if after[shmFlagsOffset] != 0x2 || after[shmFlagsOffset+1] != 0x1 {
-		t.Errorf("flags after the restore: % x, want only bit 0 cleared", after[shmFlagsOffset:])
-	}
-	other := filepath.Join(dir, "other")
-	b[8] = 12 // another hot restart version
-	if err := os.WriteFile(other, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if s, _ := readShm(other); !s.exists || s.known {
-		t.Errorf("a version-12 region read as %+v", s)
-	}
-	if s, _ := readShm(filepath.Join(dir, "none")); s.exists {
-		t.Errorf("a missing region read as existing")
 	}
 }
 

@@ -44,7 +44,7 @@ FILE:LINE:COL: error|warning: message. Exit status: 0 when all are valid
 					return usageErr(fmt.Errorf("%s: %w", f, err))
 				}
 				if envoyBin != "" && res.Valid() {
-					extra, err := envoyOpinion(cmd.Context(), envoyBin, f)
+					extra, err := envoyOpinion(cmd.Context(), envoyBin, res)
 					if err != nil {
 						return err
 					}

@@ -47,7 +47,8 @@ const envoyValidateTimeout = 60 * time.Second
 // envoyOpinion runs Envoy's validate on file and turns a rejection into one
 // diagnostic in Envoy's words, at the YAML node of the field path the message
 // names (or of the name it quotes; else the top of the file).
-func envoyOpinion(ctx context.Context, bin, file string) ([]bootstrap.Diagnostic, error) {
+func envoyOpinion(ctx context.Context, bin string, res *bootstrap.Result) ([]bootstrap.Diagnostic, error) {
+	file := res.File
 	ctx, cancel := context.WithTimeout(ctx, envoyValidateTimeout)
 	defer cancel()
 	v, err := envoyvalidate.Run(ctx, bin, file, "")
@@ -60,7 +61,13 @@ func envoyOpinion(ctx context.Context, bin, file string) ([]bootstrap.Diagnostic
 	data, _ := os.ReadFile(file)
 	line, col := 1, 1
 	if v.Path != "" {
-		line, col, _ = bootstrap.Locate(data, v.Path)
+		// The index of what check decoded places most paths; the YAML walk
+		// reaches inside values it does not index (a Struct's keys).
+		at, ok := res.Index.Locate(v.Path)
+		line, col = at.Line, at.Col
+		if !ok {
+			line, col, _ = bootstrap.Locate(data, v.Path)
+		}
 	} else if l, c, ok := quotedName(data, v.Message); ok {
 		line, col = l, c
 	}

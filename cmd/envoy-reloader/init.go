@@ -97,6 +97,7 @@ func discoveredOf(c docker.Candidate) config.Discovered {
 		Description: c.Describe(), Container: c.Name, ComposeService: c.Service, ComposeProject: c.Project,
 		ConfigPath: c.ConfigPath, HostConfig: c.HostConfig,
 		AdminURL: c.AdminURL, AdminPort: c.AdminPort, HotRestarter: c.HotRestarter,
+		OurRestarter: c.OurRestarter, RestarterValidates: c.RestarterValidates,
 	}
 	if c.SingleFileMount != "" {
 		src, dst, _ := strings.Cut(c.SingleFileMount, ":")

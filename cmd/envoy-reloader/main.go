@@ -109,7 +109,7 @@ validates every change, hot-restarts Envoy and confirms the new config is live.`
 	root.SetVersionTemplate("envoy-reloader {{.Version}}\n")
 	root.SetUsageTemplate(usageTemplate(root.UsageTemplate()))
 	root.AddCommand(newCheckCmd(g), newVersionCmd(), newRestartCmd(g), newStatusCmd(g), newInitCmd())
-	root.AddCommand(newLSPCmd(g))
+	root.AddCommand(newLSPCmd(g), newRunCmd(g))
 	watch := newWatchCmd(g)
 	root.AddCommand(watch)
 	// watch is the default command: `envoy-reloader` alone runs it.

@@ -11,6 +11,7 @@ import (
 	"github.com/envoy-reloader/envoy-reloader/internal/report"
 	"github.com/envoy-reloader/envoy-reloader/restart"
 	"github.com/envoy-reloader/envoy-reloader/restart/docker"
+	"github.com/envoy-reloader/envoy-reloader/restart/local"
 )
 
 // adminRequestTimeout bounds one /server_info read.
@@ -80,7 +81,7 @@ func newReloadSetup(ctx context.Context, s config.Settings) (*reloadSetup, error
 		setup.follow = d.FollowStarts
 		target = d
 	} else {
-		target = &restart.Process{PID: s.Target.PID, PIDFile: s.Resolve(s.Target.PIDFile)}
+		target = &local.Process{PID: s.Target.PID, PIDFile: s.Resolve(s.Target.PIDFile)}
 	}
 	setup.hostPath = paths.Host
 	setup.reloader = &restart.HotRestart{

@@ -78,30 +78,13 @@ func (s spinningReloader) Reload(ctx context.Context, res *bootstrap.Result) (re
 }
 
 func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose, dryRun bool, stderr io.Writer) error {
-	auto, interval, err := s.PollMode()
-	if err != nil {
-		return usageErr(err)
-	}
 	envoys := s.Envoys()
 	p.NameEnvoys(envoyNames(envoys))
-	onEvent := p.Event
-	if s.Notify || s.NotifySuccess {
-		notifier := report.NewNotifier(s.NotifySuccess)
-		defer notifier.Wait() // the last failure's notification is not cut off at exit
-		onEvent = func(ev reload.Event) { p.Event(ev); notifier.Event(ev) }
+	loop, stopNotify, err := runLoop(s, p, verbose, stderr)
+	if err != nil {
+		return err
 	}
-	loop := &reload.Loop{
-		WatchOptions: watch.Options{
-			Debounce: s.Watch.Debounce, Settle: settleOption(s.Watch.Settle), MaxWait: s.Watch.MaxWait,
-			PollAuto: auto, PollInterval: interval,
-			Logger: watchLogger(p, verbose, stderr),
-		},
-		Report: onEvent,
-		Notify: p.Notice,
-	}
-	for _, pattern := range s.Watch.Extra {
-		loop.Patterns = append(loop.Patterns, s.Resolve(pattern))
-	}
+	defer stopNotify()
 	for _, e := range envoys {
 		le, stop, err := loopEnvoy(ctx, e, p, dryRun, len(envoys) == 1)
 		if err != nil {
@@ -118,6 +101,34 @@ func runWatch(ctx context.Context, s config.Settings, p *report.Printer, verbose
 		return &exitError{code: exitInvalid, err: err}
 	}
 	return nil
+}
+
+// runLoop is the watch loop of the settings, with no Envoy yet, reporting
+// through p (and desktop notifications); stop waits for the last one.
+func runLoop(s config.Settings, p *report.Printer, verbose bool, stderr io.Writer) (_ *reload.Loop, stop func(), err error) {
+	auto, interval, err := s.PollMode()
+	if err != nil {
+		return nil, nil, usageErr(err)
+	}
+	onEvent, stop := p.Event, func() {}
+	if s.Notify || s.NotifySuccess {
+		notifier := report.NewNotifier(s.NotifySuccess)
+		stop = notifier.Wait // the last failure's notification is not cut off at exit
+		onEvent = func(ev reload.Event) { p.Event(ev); notifier.Event(ev) }
+	}
+	loop := &reload.Loop{
+		WatchOptions: watch.Options{
+			Debounce: s.Watch.Debounce, Settle: settleOption(s.Watch.Settle), MaxWait: s.Watch.MaxWait,
+			PollAuto: auto, PollInterval: interval,
+			Logger: watchLogger(p, verbose, stderr),
+		},
+		Report: onEvent,
+		Notify: p.Notice,
+	}
+	for _, pattern := range s.Watch.Extra {
+		loop.Patterns = append(loop.Patterns, s.Resolve(pattern))
+	}
+	return loop, stop, nil
 }
 
 // loopEnvoy is one Envoy of the settings as the loop runs it; stop ends

@@ -24,6 +24,8 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"gopkg.in/yaml.v3"
+
+	"github.com/envoy-reloader/envoy-reloader/config/bootstrap/internal/yamlsyntax"
 )
 
 // Options tune validation.
@@ -48,6 +50,9 @@ type Result struct {
 	// ReferencedFiles are the files the bootstrap names (path_config_source
 	// paths, DataSource filenames), as written in it.
 	ReferencedFiles []ReferencedFile
+	// Index is where each decoded field is written; nil when the YAML did
+	// not parse.
+	Index *Index
 	// Digest is the SHA-256 of the bytes validated, to tell later whether
 	// the file still holds them.
 	Digest [sha256.Size]byte
@@ -131,18 +136,20 @@ func LoadContext(ctx context.Context, file string, data []byte, opts Options) (*
 		return nil, fmt.Errorf("validate %s: %w", file, ctx.Err())
 	}
 	if !d.over {
-		d.validateAll()
+		r := d.rules()
+		r.validateAll(d.workers)
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("validate %s: %w", file, ctx.Err())
 		}
-		if len(d.messages) > 0 && d.messages[0].msg.Interface() == res.Bootstrap {
-			parsed := !HasErrors(d.diags)
-			res.ReferencedFiles = d.semanticChecks(d.messages[0], file)
+		if len(r.messages) > 0 && r.messages[0].msg.Interface() == res.Bootstrap {
+			parsed := !HasErrors(r.diags)
+			res.ReferencedFiles = r.semanticChecks(r.messages[0], file)
 			if !parsed && !opts.keepSemanticErrors {
-				d.diags = dropSemanticErrors(d.diags)
+				r.diags = dropSemanticErrors(r.diags)
 			}
 		}
 	}
+	res.Index = newIndex(d.tree)
 	if opts.DenyDeprecated {
 		DenyDeprecated(d.diags)
 	}
@@ -151,30 +158,31 @@ func LoadContext(ctx context.Context, file string, data []byte, opts Options) (*
 	return res, nil
 }
 
-// validateAll is validate, in shares of the messages on every core when
-// there are many (PGV reads the messages and writes nothing): the
-// diagnostics of the shares are taken in the order of the messages, which
-// is what validate gives.
-func (d *decoder) validateAll() {
-	n := min(d.workers, len(d.messages)/(4*parallelMin))
+// validateAll is validate, in shares of the messages on up to workers
+// goroutines when there are many (PGV reads the messages and writes
+// nothing): the diagnostics of the shares are taken in the order of the
+// messages, which is what validate gives.
+func (r *rules) validateAll(workers int) {
+	n := min(workers, len(r.messages)/(4*parallelMin))
 	if n < 2 {
-		d.validate()
+		r.validate()
 		return
 	}
-	share := (len(d.messages) + n - 1) / n
-	ws := make([]*decoder, n)
+	share := (len(r.messages) + n - 1) / n
+	ws := make([]*rules, n)
 	var wg sync.WaitGroup
 	for w := range ws {
-		ws[w] = &decoder{file: d.file, strict: d.strict, messages: d.messages[w*share : min(len(d.messages), (w+1)*share)]}
+		ws[w] = &rules{sink: &sink{file: r.file, strict: r.strict},
+			tree: &tree{messages: r.messages[w*share : min(len(r.messages), (w+1)*share)]}}
 		wg.Add(1)
-		go func(wd *decoder) {
+		go func(wr *rules) {
 			defer wg.Done()
-			wd.validate()
+			wr.validate()
 		}(ws[w])
 	}
 	wg.Wait()
 	for _, w := range ws {
-		d.diags = append(d.diags, w.diags...)
+		r.diags = append(r.diags, w.diags...)
 	}
 }
 
@@ -261,20 +269,20 @@ func yamlSyntaxDiagnostic(file string, data []byte, err error) Diagnostic {
 	m := yamlLine.FindStringSubmatch(err.Error())
 	if m == nil {
 		// Errors without a line (an unknown anchor) are placed by the scan.
-		if p, ok := findTokenProblem(string(data), err.Error()); ok {
-			d.Line, d.Col, d.Message = p.line, p.col, d.Message+": "+p.msg
+		if p, ok := yamlsyntax.TokenProblem(string(data)); ok {
+			d.Line, d.Col, d.Message = p.Line, p.Col, d.Message+": "+p.Msg
 		}
 		return d
 	}
 	// libyaml's context mark is often far from the mistake: look for it,
 	// by indentation first where the message speaks of block structure.
-	finders := []func(string, string) (indentProblem, bool){findTokenProblem, analyzeIndentFor}
+	finders := []func(string) (yamlsyntax.Problem, bool){yamlsyntax.TokenProblem, yamlsyntax.IndentProblem}
 	if structural(m[2]) {
 		finders[0], finders[1] = finders[1], finders[0]
 	}
 	for _, find := range finders {
-		if p, ok := find(string(data), m[2]); ok {
-			d.Line, d.Col, d.Message = p.line, p.col, "YAML: "+m[2]+": "+p.msg
+		if p, ok := find(string(data)); ok {
+			d.Line, d.Col, d.Message = p.Line, p.Col, "YAML: "+m[2]+": "+p.Msg
 			return d
 		}
 	}

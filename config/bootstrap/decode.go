@@ -14,53 +14,19 @@ import (
 	"github.com/envoy-reloader/envoy-reloader/internal/suggest"
 )
 
-// decodedMessage remembers where one message of the bootstrap came from, so
-// that validation and semantic errors found later can point at YAML nodes.
-type decodedMessage struct {
-	msg    protoreflect.Message
-	path   string
-	at     *yaml.Node // where problems with the message as a whole are reported
-	parent *decodedMessage
-	fields map[protoreflect.Name]fieldNodes
-	// failed names the fields (and oneofs) whose value could not be decoded,
-	// or that a misspelt key probably meant: a PGV complaint about them
-	// ("value is required") would only repeat the error already given.
-	failed map[protoreflect.Name]bool
-}
-
-// fieldNodes are the key and (alias-resolved) value nodes of one field.
-type fieldNodes struct{ key, value *yaml.Node }
-
-// pos returns the node of the named field's value, or the message's own
-// position when the field is absent.
-func (m *decodedMessage) pos(name protoreflect.Name) *yaml.Node {
-	if f, ok := m.fields[name]; ok {
-		return f.value
-	}
-	return m.at
-}
-
 // decoder turns a yaml.v3 node tree into proto messages field by field, so
 // that every field, list element and Any payload keeps its line and column.
-// It reports every problem it meets rather than stopping at the first.
+// It reports every problem it meets rather than stopping at the first, and
+// hands the load-time rules the tree it built (rules.go).
 type decoder struct {
-	file     string
-	strict   bool
-	diags    []Diagnostic
-	messages []*decodedMessage
-	byMsg    map[proto.Message]*decodedMessage
-	// anys maps each decoded Any to its payload, so semantic checks can look
-	// inside typed_config without unmarshalling it again.
-	anys map[*anypb.Any]*decodedMessage
+	*sink
+	*tree
 	// budget bounds the nodes visited, so alias bombs cannot blow up memory.
 	budget int
 	over   bool
 	// dupWarned holds the keys already warned about as duplicates, since an
 	// aliased mapping is visited once per alias.
 	dupWarned map[*yaml.Node]bool
-	// ignored holds the listeners Envoy drops (a second one of a name);
-	// the rules of building listeners skip them and what is inside them.
-	ignored map[*decodedMessage]bool
 
 	// ctx, when it can end, is checked every so many nodes; cancelled
 	// says it ended, and over is set with it to stop the decoding.
@@ -73,39 +39,21 @@ type decoder struct {
 
 func newDecoder(file string, dataLen int, strict bool) *decoder {
 	return &decoder{
-		file:   file,
-		strict: strict,
-		// Sized for a message every 64 bytes (a dense bootstrap has one
-		// every 45), so that the index seldom grows.
-		byMsg:     make(map[proto.Message]*decodedMessage, dataLen/64),
-		anys:      make(map[*anypb.Any]*decodedMessage),
+		sink: &sink{file: file, strict: strict},
+		tree: &tree{
+			// Sized for a message every 64 bytes (a dense bootstrap has one
+			// every 45), so that the index seldom grows.
+			byMsg: make(map[proto.Message]*decodedMessage, dataLen/64),
+			anys:  make(map[*anypb.Any]*decodedMessage),
+		},
 		dupWarned: make(map[*yaml.Node]bool),
 		budget:    4*dataLen + 100_000,
 	}
 }
 
-func (d *decoder) report(sev Severity, n *yaml.Node, path, format string, args ...any) {
-	line, col := 1, 1
-	if n != nil && n.Line > 0 {
-		line, col = n.Line, n.Column
-	}
-	d.diags = append(d.diags, Diagnostic{
-		File: d.file, Line: line, Col: col, Severity: sev,
-		Message: fmt.Sprintf(format, args...), Path: path,
-	})
-}
-
-// note reports, in strict mode only, a form Envoy accepts only through
-// protobuf's legacy JSON leniencies.
-func (d *decoder) note(n *yaml.Node, path, format string, args ...any) {
-	if d.strict {
-		d.report(SeverityNote, n, path, format, args...)
-	}
-}
-
-func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
-	d.report(SeverityError, n, path, format, args...)
-}
+// rules are the load-time rules over what the decoder built, reporting to
+// the same list.
+func (d *decoder) rules() *rules { return &rules{sink: d.sink, tree: d.tree} }
 
 // resolve follows aliases and charges the visit against the budget.
 func (d *decoder) resolve(n *yaml.Node) *yaml.Node {

@@ -123,8 +123,6 @@ func TestLocatorsOnOddInput(t *testing.T) {
 		"&a", "!t", "a:\n  &x\n  b: 1\n", "- \n-", "a: |", "a: >\n", "- - - x: |\n", "\"", "'a''", "[{", "a: [\n",
 		"a:\n - b\n  - c\n", "%YAML 1.1\n%YAML", "a: *", "a: &", "\t- a", "a: \"\\", "? x\n: y\n", "---\n---\n- a\n b",
 	} {
-		analyzeIndent(in)
-		findTokenProblem(in, "")
 		res := Load("odd.yaml", []byte(in), Options{})
 		for _, d := range res.Diagnostics {
 			if d.Line < 1 || d.Col < 1 {

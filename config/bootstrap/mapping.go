@@ -170,7 +170,7 @@ func (d *decoder) appendParallel(list protoreflect.List, elements []*yaml.Node, 
 	var wg sync.WaitGroup
 	for w := range ws {
 		lo, hi := w*share, min(len(elements), (w+1)*share)
-		ws[w] = &decoder{file: d.file, strict: d.strict, anys: make(map[*anypb.Any]*decodedMessage),
+		ws[w] = &decoder{sink: &sink{file: d.file, strict: d.strict}, tree: &tree{anys: make(map[*anypb.Any]*decodedMessage)},
 			dupWarned: make(map[*yaml.Node]bool), budget: d.budget, ctx: d.ctx}
 		run := func(wd *decoder) {
 			for i := lo; i < hi && !wd.over; i++ {

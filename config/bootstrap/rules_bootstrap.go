@@ -32,13 +32,13 @@ var bootstrapExtensionTypes = map[protoreflect.FullName]bool{
 }
 
 // checkBootstrap runs the whole-bootstrap rules.
-func (d *decoder) checkBootstrap(root *decodedMessage, b *bootstrapv3.Bootstrap) {
+func (r *rules) checkBootstrap(root *decodedMessage, b *bootstrapv3.Bootstrap) {
 	// source/server/configuration_impl.cc (InitialImpl / MainImpl::initialize):
 	// the deprecated watchdog and its replacement exclude each other, even
 	// when either is an empty mapping.
 	//lint:ignore SA1019 the deprecated field is the point
 	if b.Watchdog != nil && b.Watchdogs != nil {
-		d.errorf(fieldKey(root, "watchdogs"), "watchdogs", "Only one of watchdog or watchdogs should be set!")
+		r.errorf(fieldKey(root, "watchdogs"), "watchdogs", "Only one of watchdog or watchdogs should be set!")
 	}
 	// source/server/server.cc, registerCustomInlineHeadersFromBootstrap:
 	// set-cookie (any case, the name is lower-cased first) cannot be an
@@ -46,8 +46,8 @@ func (d *decoder) checkBootstrap(root *decodedMessage, b *bootstrapv3.Bootstrap)
 	// --mode validate.
 	for i, h := range b.GetInlineHeaders() {
 		if strings.EqualFold(h.GetInlineHeaderName(), "set-cookie") {
-			if e := d.byMsg[h]; e != nil {
-				d.errorf(e.pos("inline_header_name"), fmt.Sprintf("inline_headers[%d].inline_header_name", i),
+			if e := r.byMsg[h]; e != nil {
+				r.errorf(e.pos("inline_header_name"), fmt.Sprintf("inline_headers[%d].inline_header_name", i),
 					"Header %s cannot be registered as an inline header.", h.GetInlineHeaderName())
 			}
 		}
@@ -55,22 +55,23 @@ func (d *decoder) checkBootstrap(root *decodedMessage, b *bootstrapv3.Bootstrap)
 	// source/common/common/logger.cc, Registry::setJsonLogFormat: the JSON
 	// application-log format may not use %v or %_ anywhere in its values.
 	if jf := b.GetApplicationLogConfig().GetLogFormat().GetJsonFormat(); jf != nil {
-		if e := d.byMsg[b.GetApplicationLogConfig().GetLogFormat()]; e != nil {
+		if e := r.byMsg[b.GetApplicationLogConfig().GetLogFormat()]; e != nil {
 			for _, flag := range []string{"%v", "%_"} {
 				if structHas(jf, flag) {
-					d.errorf(e.pos("json_format"), joinPath(e.path, "json_format"),
+					r.errorf(e.pos("json_format"), joinPath(e.path, "json_format"),
 						"setJsonLogFormat error: INVALID_ARGUMENT: Usage of %s is unavailable for JSON log formats", flag)
 					break
 				}
 			}
 		}
 	}
-	d.checkRuntimeLayers(b)
-	d.checkBootstrapExtensions(b)
-	d.checkXdsClusters(b)
-	d.checkMore(root, b)
+	r.checkRuntimeLayers(b)
+	r.checkBootstrapExtensions(b)
+	r.checkXdsClusters(b)
+	r.checkMore(root, b)
+	r.checkStartup(b)
 	for _, c := range b.GetStaticResources().GetClusters() {
-		d.checkEmptyProtocolOptions(c)
+		r.checkEmptyProtocolOptions(c)
 	}
 }
 
@@ -80,8 +81,8 @@ func (d *decoder) checkBootstrap(root *decodedMessage, b *bootstrapv3.Bootstrap)
 // source/common/upstream/upstream_impl.cc, createProtocolOptionsConfig),
 // whose rules then apply to an empty message: the 1.40.0 binary refuses
 // HttpProtocolOptions: {} for its required upstream_protocol_options.
-func (d *decoder) checkEmptyProtocolOptions(c *clusterv3.Cluster) {
-	e := d.byMsg[c]
+func (r *rules) checkEmptyProtocolOptions(c *clusterv3.Cluster) {
+	e := r.byMsg[c]
 	if e == nil {
 		return
 	}
@@ -99,49 +100,30 @@ func (d *decoder) checkEmptyProtocolOptions(c *clusterv3.Cluster) {
 		}
 		if err := v.ValidateAll(); err != nil {
 			at := elementNode(e.pos("typed_extension_protocol_options"), key)
-			d.errorf(at, fmt.Sprintf("%s.typed_extension_protocol_options[%s]", e.path, key),
+			r.errorf(at, fmt.Sprintf("%s.typed_extension_protocol_options[%s]", e.path, key),
 				"an empty typed config is an empty %s to Envoy, which refuses it: %v", key, err)
 		}
 	}
 }
 
-// checkXdsClusters: the clusters the ADS and CDS gRPC services name are
-// looked up among the static clusters while the cluster manager starts.
-// ADS: the gRPC client factory refuses an unknown cluster
-// (source/common/grpc/async_client_manager_impl.cc); CDS over gRPC:
-// Config::Utility::checkApiConfigSourceSubscriptionBackingCluster
-// (source/common/config/utility.cc) wants a static non-EDS cluster. The
-// 1.40.0 binary's validate checks these two and not LDS or SDS sources.
-func (d *decoder) checkXdsClusters(b *bootstrapv3.Bootstrap) {
-	static := map[string]bool{}
-	eds := map[string]bool{}
-	for _, c := range b.GetStaticResources().GetClusters() {
-		static[c.GetName()] = true
-		if c.GetType() == clusterv3.Cluster_EDS {
-			eds[c.GetName()] = true
-		}
-	}
-	check := func(services []*corev3.GrpcService, msg func(string) string, bad func(string) bool) {
-		for _, g := range services {
-			eg := g.GetEnvoyGrpc()
-			if eg == nil || !bad(eg.GetClusterName()) {
-				continue
-			}
-			if e := d.byMsg[eg]; e != nil {
-				d.errorf(e.pos("cluster_name"), joinPath(e.path, "cluster_name"), "%s", msg(eg.GetClusterName()))
-			}
-		}
-	}
+// checkXdsClusters: the cluster ADS's gRPC service names is looked up among
+// the static clusters while the cluster manager starts: the gRPC client
+// factory refuses an unknown one (source/common/grpc/async_client_manager_impl.cc).
+// CDS and the other subscriptions are checkSubscription's (rules_xds.go).
+func (r *rules) checkXdsClusters(b *bootstrapv3.Bootstrap) {
+	static := r.startRefs(b).static
 	dyn := b.GetDynamicResources()
 	if dyn.GetAdsConfig().GetApiType() == corev3.ApiConfigSource_REST {
 		return // refused for its gRPC services already (checkMore)
 	}
-	check(dyn.GetAdsConfig().GetGrpcServices(), func(n string) string { return fmt.Sprintf("Unknown gRPC client cluster '%s'", n) },
-		func(n string) bool { return !static[n] })
-	if src := dyn.GetCdsConfig().GetApiConfigSource(); src != nil && src.GetApiType() != corev3.ApiConfigSource_AGGREGATED_GRPC {
-		check(src.GetGrpcServices(), func(n string) string {
-			return fmt.Sprintf("envoy.config.core.v3.ApiConfigSource must have a statically defined non-EDS cluster: '%s' does not exist, was added via api, or is an EDS cluster", n)
-		}, func(n string) bool { return !static[n] || eds[n] })
+	for _, g := range dyn.GetAdsConfig().GetGrpcServices() {
+		eg := g.GetEnvoyGrpc()
+		if eg == nil || static[eg.GetClusterName()] {
+			continue
+		}
+		if e := r.byMsg[eg]; e != nil {
+			r.errorf(e.pos("cluster_name"), joinPath(e.path, "cluster_name"), "Unknown gRPC client cluster '%s'", eg.GetClusterName())
+		}
 	}
 }
 
@@ -175,31 +157,36 @@ func valueHas(v *structpb.Value, sub string) bool {
 // and ProtoLayer::walkProtoValue refuses a static_layer value that is null
 // or a list (a mapping is a prefix of dotted keys, unless it is empty or
 // holds numerator/denominator: a fractional percent).
-func (d *decoder) checkRuntimeLayers(b *bootstrapv3.Bootstrap) {
+func (r *rules) checkRuntimeLayers(b *bootstrapv3.Bootstrap) {
 	seen := map[string]bool{}
 	admins := 0
 	for i, layer := range b.GetLayeredRuntime().GetLayers() {
-		e := d.byMsg[layer]
+		e := r.byMsg[layer]
 		if e == nil {
 			continue
 		}
 		path := fmt.Sprintf("layered_runtime.layers[%d]", i)
 		if seen[layer.GetName()] {
-			d.errorf(e.pos("name"), path+".name", "Duplicate layer name: %s", layer.GetName())
+			r.errorf(e.pos("name"), path+".name", "Duplicate layer name: %s", layer.GetName())
 		}
 		seen[layer.GetName()] = true
 		if layer.GetAdminLayer() != nil {
 			if admins++; admins == 2 {
-				d.errorf(fieldKey(e, "admin_layer"), path+".admin_layer", "Too many admin layers specified in LayeredRuntime, at most one may be specified")
+				r.errorf(fieldKey(e, "admin_layer"), path+".admin_layer", "Too many admin layers specified in LayeredRuntime, at most one may be specified")
 			}
 		}
 		if f, ok := e.fields["static_layer"]; ok {
-			d.walkRuntime(f.value, "", path+".static_layer")
+			r.walkRuntime(f.value, "", path+".static_layer")
+		}
+		// A disk layer watches its symlink_root, and the file watcher
+		// refuses an empty path (the 1.40.0 binary: "invalid file path").
+		if dl := layer.GetDiskLayer(); dl != nil && dl.GetSymlinkRoot() == "" {
+			r.errorf(fieldKey(e, "disk_layer"), path+".disk_layer.symlink_root", "invalid file path: a disk_layer needs its symlink_root")
 		}
 	}
 }
 
-func (d *decoder) walkRuntime(n *yaml.Node, prefix, path string) {
+func (r *rules) walkRuntime(n *yaml.Node, prefix, path string) {
 	for n != nil && n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
@@ -220,9 +207,9 @@ func (d *decoder) walkRuntime(n *yaml.Node, prefix, path string) {
 		}
 		switch {
 		case isNull(v) || v.Kind == yaml.SequenceNode:
-			d.errorf(v, path+"."+k.Value, "Invalid runtime entry value for %s", key)
+			r.errorf(v, path+"."+k.Value, "Invalid runtime entry value for %s", key)
 		case v.Kind == yaml.MappingNode && len(v.Content) > 0 && !hasKey(v, "numerator") && !hasKey(v, "denominator"):
-			d.walkRuntime(v, key, path+"."+k.Value)
+			r.walkRuntime(v, key, path+"."+k.Value)
 		}
 	}
 }
@@ -242,7 +229,7 @@ func hasKey(m *yaml.Node, key string) bool {
 // that is a valid proto but no bootstrap extension (a filter's config, say)
 // is refused. Contrib types are left alone (a contrib build may have them),
 // and types go-control-plane does not know already get their own warning.
-func (d *decoder) checkBootstrapExtensions(b *bootstrapv3.Bootstrap) {
+func (r *rules) checkBootstrapExtensions(b *bootstrapv3.Bootstrap) {
 	for i, ext := range b.GetBootstrapExtensions() {
 		url := ext.GetTypedConfig().GetTypeUrl()
 		if url == "" {
@@ -259,26 +246,28 @@ func (d *decoder) checkBootstrapExtensions(b *bootstrapv3.Bootstrap) {
 		if strings.Contains(reflect.TypeOf(mt.Zero().Interface()).Elem().PkgPath(), "go-control-plane/contrib/") {
 			continue
 		}
-		e := d.byMsg[ext]
+		e := r.byMsg[ext]
 		if e == nil {
 			continue
 		}
-		d.errorf(e.pos("typed_config"), fmt.Sprintf("bootstrap_extensions[%d].typed_config", i),
+		r.errorf(e.pos("typed_config"), fmt.Sprintf("bootstrap_extensions[%d].typed_config", i),
 			"Didn't find a registered implementation for '%s' with type URL: '%s'", ext.GetName(), name)
 	}
 }
 
 // checkMore holds the smaller start-up rules the differential harness found.
-func (d *decoder) checkMore(root *decodedMessage, b *bootstrapv3.Bootstrap) {
+func (r *rules) checkMore(root *decodedMessage, b *bootstrapv3.Bootstrap) {
 	// source/server/configuration_impl.cc (MainImpl::initialize).
 	if b.GetStatsFlushInterval() != nil && b.GetStatsFlushOnAdmin() {
-		d.errorf(fieldKey(root, "stats_flush_on_admin"), "stats_flush_on_admin", "Only one of stats_flush_interval or stats_flush_on_admin should be set!")
+		r.errorf(fieldKey(root, "stats_flush_on_admin"), "stats_flush_on_admin", "Only one of stats_flush_interval or stats_flush_on_admin should be set!")
 	}
-	// source/common/config/utility.cc (checkApiConfigSourceNames): for the
-	// xDS sources the server subscribes to at start.
+	// source/common/config/utility.cc (checkApiConfigSourceNames): for ADS,
+	// and for LDS, which the serving Envoy subscribes to at start (validate
+	// mode does not; the 1.40.0 binary refuses both shapes when it starts).
+	// CDS is checkSubscription's (rules_xds.go).
 	dyn := b.GetDynamicResources()
-	for _, src := range []*corev3.ApiConfigSource{dyn.GetAdsConfig(), dyn.GetCdsConfig().GetApiConfigSource(), dyn.GetLdsConfig().GetApiConfigSource()} {
-		e := d.byMsg[src]
+	for _, src := range []*corev3.ApiConfigSource{dyn.GetAdsConfig(), dyn.GetLdsConfig().GetApiConfigSource()} {
+		e := r.byMsg[src]
 		if src == nil || e == nil {
 			continue
 		}
@@ -286,24 +275,24 @@ func (d *decoder) checkMore(root *decodedMessage, b *bootstrapv3.Bootstrap) {
 			src.GetApiType() == corev3.ApiConfigSource_AGGREGATED_GRPC || src.GetApiType() == corev3.ApiConfigSource_AGGREGATED_DELTA_GRPC
 		switch {
 		case grpc && len(src.GetGrpcServices()) == 0:
-			d.errorf(e.at, e.path, "API configs must have either a gRPC service or a cluster name defined")
+			r.errorf(e.at, e.path, "API configs must have either a gRPC service or a cluster name defined")
 		case !grpc && len(src.GetGrpcServices()) > 0:
-			d.errorf(e.pos("grpc_services"), joinPath(e.path, "grpc_services"), "envoy.config.core.v3.ApiConfigSource, if not a gRPC type, must not have a gRPC service specified")
+			r.errorf(e.pos("grpc_services"), joinPath(e.path, "grpc_services"), "envoy.config.core.v3.ApiConfigSource, if not a gRPC type, must not have a gRPC service specified")
 		}
 	}
 	for _, l := range b.GetStaticResources().GetListeners() {
-		e := d.byMsg[l]
-		if e == nil || d.isIgnored(e) || l.GetApiListener() != nil {
+		e := r.byMsg[l]
+		if e == nil || r.isIgnored(e) || l.GetApiListener() != nil {
 			continue
 		}
 		// source/common/listener_manager/listener_impl.cc: a listener needs
 		// an address; a UDP listener takes no filter chains unless it is QUIC.
 		if l.GetAddress() == nil {
-			d.errorf(e.at, e.path, "error adding listener named '%s': address is necessary", l.GetName())
+			r.errorf(e.at, e.path, "error adding listener named '%s': address is necessary", l.GetName())
 			continue
 		}
 		if l.GetAddress().GetSocketAddress().GetProtocol() == corev3.SocketAddress_UDP && len(l.GetFilterChains()) > 0 && l.GetUdpListenerConfig().GetQuicOptions() == nil {
-			d.errorf(e.pos("filter_chains"), joinPath(e.path, "filter_chains"), "%d filter chain(s) specified for connection-less UDP listener.", len(l.GetFilterChains()))
+			r.errorf(e.pos("filter_chains"), joinPath(e.path, "filter_chains"), "%d filter chain(s) specified for connection-less UDP listener.", len(l.GetFilterChains()))
 		}
 	}
 }

@@ -77,7 +77,7 @@ func enumValueDeprecated(ev protoreflect.EnumValueDescriptor) bool {
 // deprecated field set and each deprecated enum value used, adding the
 // replacement the proto comment names. Like Envoy it only sees what is
 // set: a scalar at its default value and an enum at its zero value are not.
-func (d *decoder) checkDeprecated(entry *decodedMessage) {
+func (r *rules) checkDeprecated(entry *decodedMessage) {
 	deps := deprecatedFieldsOf(entry.msg.Descriptor())
 	if len(deps) == 0 {
 		return
@@ -96,7 +96,7 @@ func (d *decoder) checkDeprecated(entry *decodedMessage) {
 		fieldPath := joinPath(entry.path, string(f.fd.Name()))
 		if f.field {
 			text := fmt.Sprintf("Using deprecated option '%s' from file %s.", f.fd.FullName(), file)
-			d.deprecation(nodes.key, fieldPath, text, deprecationHints[string(f.fd.FullName())])
+			r.deprecation(nodes.key, fieldPath, text, deprecationHints[string(f.fd.FullName())])
 		}
 		if f.enum {
 			n := msg.Get(f.fd).Enum()
@@ -105,17 +105,17 @@ func (d *decoder) checkDeprecated(entry *decodedMessage) {
 				continue
 			}
 			text := fmt.Sprintf("Using deprecated value %s for enum '%s' from file %s.", ev.Name(), f.fd.FullName(), file)
-			d.deprecation(nodes.value, fieldPath, text, deprecationHints[string(f.fd.Enum().FullName())+"."+string(ev.Name())])
+			r.deprecation(nodes.value, fieldPath, text, deprecationHints[string(f.fd.Enum().FullName())+"."+string(ev.Name())])
 		}
 	}
 }
 
-func (d *decoder) deprecation(at *yaml.Node, path, text, hint string) {
+func (r *rules) deprecation(at *yaml.Node, path, text, hint string) {
 	if hint != "" {
 		text += " " + hint
 	}
-	d.report(SeverityWarning, at, path, "%s", text)
-	d.diags[len(d.diags)-1].Deprecated = true
+	r.report(SeverityWarning, at, path, "%s", text)
+	r.diags[len(r.diags)-1].Deprecated = true
 }
 
 // DenyDeprecated turns the deprecation warnings among ds into errors

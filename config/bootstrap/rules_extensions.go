@@ -8,6 +8,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	metricsv3 "github.com/envoyproxy/go-control-plane/envoy/config/metrics/v3"
+	overloadv3 "github.com/envoyproxy/go-control-plane/envoy/config/overload/v3"
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/proto"
@@ -26,8 +27,8 @@ const extensionGuard = "envoy.reloadable_features.no_extension_lookup_by_name"
 // registered implementation for <name> with type URL", the URL quoted and
 // empty). The messages checked are the ones Envoy resolves through that function:
 // network, listener and HTTP filters, access loggers, transport sockets,
-// stats sinks, tracers and TypedExtensionConfig.
-func (d *decoder) checkExtension(entry *decodedMessage, pm proto.Message, byName bool) {
+// stats sinks, tracers, resource monitors and TypedExtensionConfig.
+func (r *rules) checkExtension(entry *decodedMessage, pm proto.Message, byName bool) {
 	if byName {
 		return
 	}
@@ -50,6 +51,10 @@ func (d *decoder) checkExtension(entry *decodedMessage, pm proto.Message, byName
 	case *metricsv3.StatsSink:
 		name = m.GetName()
 	case *tracev3.Tracing_Http:
+		name = m.GetName()
+	case *overloadv3.ResourceMonitor:
+		// OverloadManagerImpl (source/server/overload_manager_impl.cc) finds
+		// every monitor with getAndCheckFactory.
 		name = m.GetName()
 	case *corev3.TypedExtensionConfig:
 		// Its typed_config is required by PGV, which already reports a
@@ -79,7 +84,7 @@ func (d *decoder) checkExtension(entry *decodedMessage, pm proto.Message, byName
 		}
 		at = entry.pos("typed_config")
 	}
-	d.errorf(at, joinPath(entry.path, "typed_config"), "Didn't find a registered implementation for '%s' with type URL: ''", name)
+	r.errorf(at, joinPath(entry.path, "typed_config"), "Didn't find a registered implementation for '%s' with type URL: ''", name)
 }
 
 // extensionLookupByName reports whether the bootstrap's static runtime

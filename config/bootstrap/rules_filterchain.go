@@ -128,29 +128,29 @@ type chainFilter struct {
 // http_connection_manager/config.cc, "http" and "http upgrade"), the router
 // (source/common/router/router.cc, "router upstream http") and a cluster's
 // HttpProtocolOptions (source/common/upstream/upstream_impl.cc, "upstream http").
-func (d *decoder) checkFilterChains(entry *decodedMessage, msg proto.Message) {
+func (r *rules) checkFilterChains(entry *decodedMessage, msg proto.Message) {
 	switch m := msg.(type) {
 	case *listenerv3.FilterChain:
 		fs := make([]chainFilter, 0, len(m.GetFilters()))
 		for _, f := range m.GetFilters() {
-			fs = append(fs, chainFilter{f.GetName(), f.GetTypedConfig(), d.byMsg[f]})
+			fs = append(fs, chainFilter{f.GetName(), f.GetTypedConfig(), r.byMsg[f]})
 		}
-		d.checkChain(fs, networkFilterKinds, "network")
+		r.checkChain(fs, networkFilterKinds, "network")
 	case *hcmv3.HttpConnectionManager:
-		d.checkChain(d.httpChain(m.GetHttpFilters()), httpFilterKinds, "http")
+		r.checkChain(r.httpChain(m.GetHttpFilters()), httpFilterKinds, "http")
 	case *hcmv3.HttpConnectionManager_UpgradeConfig:
-		d.checkChain(d.httpChain(m.GetFilters()), httpFilterKinds, "http upgrade")
+		r.checkChain(r.httpChain(m.GetFilters()), httpFilterKinds, "http upgrade")
 	case *routerv3.Router:
-		d.checkChain(d.httpChain(m.GetUpstreamHttpFilters()), httpFilterKinds, "router upstream http")
+		r.checkChain(r.httpChain(m.GetUpstreamHttpFilters()), httpFilterKinds, "router upstream http")
 	case *clusterhttpv3.HttpProtocolOptions:
-		d.checkChain(d.httpChain(m.GetHttpFilters()), httpFilterKinds, "upstream http")
+		r.checkChain(r.httpChain(m.GetHttpFilters()), httpFilterKinds, "upstream http")
 	}
 }
 
-func (d *decoder) httpChain(filters []*hcmv3.HttpFilter) []chainFilter {
+func (r *rules) httpChain(filters []*hcmv3.HttpFilter) []chainFilter {
 	fs := make([]chainFilter, 0, len(filters))
 	for _, f := range filters {
-		fs = append(fs, chainFilter{f.GetName(), f.GetTypedConfig(), d.byMsg[f]})
+		fs = append(fs, chainFilter{f.GetName(), f.GetTypedConfig(), r.byMsg[f]})
 	}
 	return fs
 }
@@ -158,37 +158,37 @@ func (d *decoder) httpChain(filters []*hcmv3.HttpFilter) []chainFilter {
 // checkChain reports, like Envoy, a terminal filter that is not last and a
 // non-terminal filter that is. Filters whose type is not in the table are
 // not judged: their factory's answer is unknown here.
-func (d *decoder) checkChain(fs []chainFilter, kinds map[protoreflect.FullName]filterKind, chain string) {
+func (r *rules) checkChain(fs []chainFilter, kinds map[protoreflect.FullName]filterKind, chain string) {
 	for i, f := range fs {
 		if f.entry == nil || f.typed == nil {
 			continue
 		}
-		kind, ok := kinds[d.extensionType(f.typed)]
+		kind, ok := kinds[r.extensionType(f.typed)]
 		if !ok {
 			continue
 		}
 		last := i == len(fs)-1
 		switch {
 		case kind.terminal && !last:
-			d.errorf(f.entry.at, f.entry.path, "terminal filter named %s of type %s must be the last filter in a %s filter chain.", f.name, kind.name, chain)
+			r.errorf(f.entry.at, f.entry.path, "terminal filter named %s of type %s must be the last filter in a %s filter chain.", f.name, kind.name, chain)
 		case !kind.terminal && last:
 			extra := ""
 			if chain == "router upstream http" {
 				extra = " When upstream_http_filters are specified, they must explicitly end with an UpstreamCodec filter."
 			}
-			d.errorf(f.entry.at, f.entry.path, "non-terminal filter named %s of type %s is the last filter in a %s filter chain.%s", f.name, kind.name, chain, extra)
+			r.errorf(f.entry.at, f.entry.path, "non-terminal filter named %s of type %s is the last filter in a %s filter chain.%s", f.name, kind.name, chain, extra)
 		}
 	}
 }
 
 // extensionType is the message name a typed_config selects its factory by,
 // looking through a TypedStruct as Config::Utility::getFactoryType does.
-func (d *decoder) extensionType(a *anypb.Any) protoreflect.FullName {
+func (r *rules) extensionType(a *anypb.Any) protoreflect.FullName {
 	name := typeName(a.GetTypeUrl())
 	if name != "xds.type.v3.TypedStruct" && name != "udpa.type.v1.TypedStruct" {
 		return name
 	}
-	if inner, ok := d.anys[a]; ok {
+	if inner, ok := r.anys[a]; ok {
 		switch ts := inner.msg.Interface().(type) {
 		case *xdstypev3.TypedStruct:
 			return typeName(ts.GetTypeUrl())

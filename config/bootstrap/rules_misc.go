@@ -21,34 +21,34 @@ import (
 // enforces outside its protos. Each rule names the Envoy file (under
 // envoyproxy/envoy) that enforces it; messages are Envoy's, without the
 // "Error: " some of them start with.
-func (d *decoder) checkMisc(entry *decodedMessage, msg proto.Message) {
+func (r *rules) checkMisc(entry *decodedMessage, msg proto.Message) {
 	switch m := msg.(type) {
 	case *routev3.RouteConfiguration:
-		d.checkDomains(m)
+		r.checkDomains(m)
 	case *routev3.RouteAction:
-		d.checkRewrites(m, entry)
+		r.checkRewrites(m, entry)
 	case *routev3.WeightedCluster:
-		d.checkWeights(m, entry)
+		r.checkWeights(m, entry)
 	case *hcmv3.HttpConnectionManager:
-		d.checkUpgrades(m)
+		r.checkUpgrades(m)
 	case *listenerv3.Listener:
-		d.checkListener(m, entry)
+		r.checkListener(m, entry)
 	case *bootstrapv3.Admin:
-		d.checkIPLiteral(m.GetAddress().GetSocketAddress())
+		r.checkIPLiteral(m.GetAddress().GetSocketAddress())
 	case *corev3.BindConfig:
-		d.checkIPLiteral(m.GetSourceAddress())
+		r.checkIPLiteral(m.GetSourceAddress())
 	case *clusterv3.Cluster:
-		d.checkCluster(m, entry)
+		r.checkCluster(m, entry)
 	}
 }
 
 // checkDomains: RouteMatcher's constructor in source/common/router/config_impl.cc
 // lower-cases every domain of every virtual host and allows one "*" and no
 // domain twice in a route configuration.
-func (d *decoder) checkDomains(rc *routev3.RouteConfiguration) {
+func (r *rules) checkDomains(rc *routev3.RouteConfiguration) {
 	seen := make(map[string]bool)
 	for _, vh := range rc.GetVirtualHosts() {
-		vhEntry := d.byMsg[vh]
+		vhEntry := r.byMsg[vh]
 		if vhEntry == nil {
 			continue
 		}
@@ -62,9 +62,9 @@ func (d *decoder) checkDomains(rc *routev3.RouteConfiguration) {
 			at := elementNode(list, strconv.Itoa(i))
 			path := fmt.Sprintf("%s[%d]", joinPath(vhEntry.path, "domains"), i)
 			if lower == "*" {
-				d.errorf(at, path, "Only a single wildcard domain is permitted in route %s", rc.GetName())
+				r.errorf(at, path, "Only a single wildcard domain is permitted in route %s", rc.GetName())
 			} else {
-				d.errorf(at, path, "Only unique values for domains are permitted. Duplicate entry of domain %s in route %s", lower, rc.GetName())
+				r.errorf(at, path, "Only unique values for domains are permitted. Duplicate entry of domain %s in route %s", lower, rc.GetName())
 			}
 		}
 	}
@@ -72,7 +72,7 @@ func (d *decoder) checkDomains(rc *routev3.RouteConfiguration) {
 
 // checkRewrites: RouteEntryImplBase in source/common/router/config_impl.cc
 // allows one path rewrite per route.
-func (d *decoder) checkRewrites(ra *routev3.RouteAction, entry *decodedMessage) {
+func (r *rules) checkRewrites(ra *routev3.RouteAction, entry *decodedMessage) {
 	n := 0
 	if ra.GetPrefixRewrite() != "" {
 		n++
@@ -84,14 +84,14 @@ func (d *decoder) checkRewrites(ra *routev3.RouteAction, entry *decodedMessage) 
 		n++
 	}
 	if n > 1 {
-		d.errorf(entry.at, entry.path, "Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy")
+		r.errorf(entry.at, entry.path, "Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy")
 	}
 }
 
 // checkWeights: WeightedClustersConfig in source/common/router/config_impl.cc
 // (weighted_cluster_specifier) refuses weights that sum to zero; a missing
 // weight counts as zero.
-func (d *decoder) checkWeights(wc *routev3.WeightedCluster, entry *decodedMessage) {
+func (r *rules) checkWeights(wc *routev3.WeightedCluster, entry *decodedMessage) {
 	if len(wc.GetClusters()) == 0 {
 		return
 	}
@@ -100,14 +100,14 @@ func (d *decoder) checkWeights(wc *routev3.WeightedCluster, entry *decodedMessag
 		sum += uint64(c.GetWeight().GetValue())
 	}
 	if sum == 0 {
-		d.errorf(entry.at, entry.path, "Sum of weights in the weighted_cluster must be greater than 0.")
+		r.errorf(entry.at, entry.path, "Sum of weights in the weighted_cluster must be greater than 0.")
 	}
 }
 
 // checkUpgrades: HttpConnectionManagerConfig in
 // source/extensions/filters/network/http_connection_manager/config.cc
 // compares upgrade types case-insensitively and refuses a repeat.
-func (d *decoder) checkUpgrades(hcm *hcmv3.HttpConnectionManager) {
+func (r *rules) checkUpgrades(hcm *hcmv3.HttpConnectionManager) {
 	seen := make(map[string]bool)
 	for _, u := range hcm.GetUpgradeConfigs() {
 		name := u.GetUpgradeType()
@@ -115,8 +115,8 @@ func (d *decoder) checkUpgrades(hcm *hcmv3.HttpConnectionManager) {
 			seen[key] = true
 			continue
 		}
-		if e := d.byMsg[u]; e != nil {
-			d.errorf(e.pos("upgrade_type"), joinPath(e.path, "upgrade_type"), "multiple upgrade configs with the same name: '%s'", name)
+		if e := r.byMsg[u]; e != nil {
+			r.errorf(e.pos("upgrade_type"), joinPath(e.path, "upgrade_type"), "multiple upgrade configs with the same name: '%s'", name)
 		}
 	}
 }
@@ -126,20 +126,20 @@ func (d *decoder) checkUpgrades(hcm *hcmv3.HttpConnectionManager) {
 // source/common/listener_manager/listener_impl.cc refuses a TCP listener
 // with neither filter_chains nor a default_filter_chain. UDP listeners
 // (mostly connectionless) and API listeners are left alone.
-func (d *decoder) checkListener(l *listenerv3.Listener, entry *decodedMessage) {
+func (r *rules) checkListener(l *listenerv3.Listener, entry *decodedMessage) {
 	sa := l.GetAddress().GetSocketAddress()
-	ok := d.checkIPLiteral(sa)
+	ok := r.checkIPLiteral(sa)
 	for _, a := range l.GetAdditionalAddresses() {
-		d.checkIPLiteral(a.GetAddress().GetSocketAddress())
+		r.checkIPLiteral(a.GetAddress().GetSocketAddress())
 	}
 	if !ok || sa == nil || l.GetApiListener() != nil {
 		return
 	}
 	if sa.GetProtocol() == corev3.SocketAddress_TCP && len(l.GetFilterChains()) == 0 && l.GetDefaultFilterChain() == nil {
-		d.errorf(entry.at, entry.path, "error adding listener '%s': no filter chains specified", addressString(sa))
+		r.errorf(entry.at, entry.path, "error adding listener '%s': no filter chains specified", addressString(sa))
 	}
 	if l.GetFilterChainMatcher() == nil {
-		d.checkFilterChainMatches(l, sa)
+		r.checkFilterChainMatches(l, sa)
 	}
 }
 
@@ -148,15 +148,15 @@ func (d *decoder) checkListener(l *listenerv3.Listener, entry *decodedMessage) {
 // filter chains of a listener with equal filter_chain_match (an absent one
 // equals an empty one), unless a filter_chain_matcher picks the chains. The
 // JSON of the matcher that Envoy appends is left out.
-func (d *decoder) checkFilterChainMatches(l *listenerv3.Listener, sa *corev3.SocketAddress) {
+func (r *rules) checkFilterChainMatches(l *listenerv3.Listener, sa *corev3.SocketAddress) {
 	chains := l.GetFilterChains()
 	for i := 1; i < len(chains); i++ {
 		for j := range i {
 			if !proto.Equal(matchOrEmpty(chains[i]), matchOrEmpty(chains[j])) {
 				continue
 			}
-			if e := d.byMsg[chains[i]]; e != nil {
-				d.errorf(e.at, e.path, "error adding listener '%s': filter chain '%s' has the same matching rules defined as '%s'",
+			if e := r.byMsg[chains[i]]; e != nil {
+				r.errorf(e.at, e.path, "error adding listener '%s': filter chain '%s' has the same matching rules defined as '%s'",
 					addressString(sa), chains[i].GetName(), chains[j].GetName())
 			}
 			break
@@ -186,15 +186,15 @@ func addressString(sa *corev3.SocketAddress) string {
 // DNS lookup, and refuses anything else with "malformed IP address: <address>"
 // (envoy#10346: `address: localhost` on a listener). It reports whether the
 // address is fine (or not a socket address at all).
-func (d *decoder) checkIPLiteral(sa *corev3.SocketAddress) bool {
+func (r *rules) checkIPLiteral(sa *corev3.SocketAddress) bool {
 	if sa == nil || sa.GetResolverName() != "" || sa.GetAddress() == "" {
 		return true
 	}
 	if _, err := netip.ParseAddr(sa.GetAddress()); err == nil {
 		return true
 	}
-	if e := d.byMsg[sa]; e != nil {
-		d.errorf(e.pos("address"), joinPath(e.path, "address"), "malformed IP address: %s", sa.GetAddress())
+	if e := r.byMsg[sa]; e != nil {
+		r.errorf(e.pos("address"), joinPath(e.path, "address"), "malformed IP address: %s", sa.GetAddress())
 	}
 	return false
 }
@@ -206,7 +206,7 @@ func (d *decoder) checkIPLiteral(sa *corev3.SocketAddress) bool {
 //     (source/extensions/clusters/logical_dns/logical_dns_cluster.cc);
 //   - ORIGINAL_DST picks hosts itself, so its lb_policy must be
 //     CLUSTER_PROVIDED (source/extensions/clusters/original_dst/original_dst_cluster.cc).
-func (d *decoder) checkCluster(c *clusterv3.Cluster, entry *decodedMessage) {
+func (r *rules) checkCluster(c *clusterv3.Cluster, entry *decodedMessage) {
 	if c.GetClusterType() != nil {
 		return // a custom cluster type follows its own rules
 	}
@@ -214,27 +214,27 @@ func (d *decoder) checkCluster(c *clusterv3.Cluster, entry *decodedMessage) {
 	case clusterv3.Cluster_STATIC:
 		for _, loc := range c.GetLoadAssignment().GetEndpoints() {
 			for _, lb := range loc.GetLbEndpoints() {
-				d.checkIPLiteral(lb.GetEndpoint().GetAddress().GetSocketAddress())
+				r.checkIPLiteral(lb.GetEndpoint().GetAddress().GetSocketAddress())
 			}
 		}
 	case clusterv3.Cluster_LOGICAL_DNS:
 		locs := c.GetLoadAssignment().GetEndpoints()
 		if len(locs) != 1 || len(locs[0].GetLbEndpoints()) != 1 {
 			if c.GetLoadAssignment() != nil {
-				d.errorf(fieldKey(entry, "load_assignment"), joinPath(entry.path, "load_assignment"),
+				r.errorf(fieldKey(entry, "load_assignment"), joinPath(entry.path, "load_assignment"),
 					"LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint")
 			} else {
-				d.errorf(entry.at, entry.path, "LOGICAL_DNS clusters must have a single host")
+				r.errorf(entry.at, entry.path, "LOGICAL_DNS clusters must have a single host")
 			}
 			return
 		}
 		sa := locs[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress()
-		if e := d.byMsg[sa]; e != nil && sa.GetResolverName() != "" {
-			d.errorf(e.pos("resolver_name"), joinPath(e.path, "resolver_name"), "LOGICAL_DNS clusters must NOT have a custom resolver name set")
+		if e := r.byMsg[sa]; e != nil && sa.GetResolverName() != "" {
+			r.errorf(e.pos("resolver_name"), joinPath(e.path, "resolver_name"), "LOGICAL_DNS clusters must NOT have a custom resolver name set")
 		}
 	case clusterv3.Cluster_ORIGINAL_DST:
 		if c.GetLbPolicy() != clusterv3.Cluster_CLUSTER_PROVIDED && c.GetLoadBalancingPolicy() == nil {
-			d.errorf(entry.pos("lb_policy"), joinPath(entry.path, "lb_policy"),
+			r.errorf(entry.pos("lb_policy"), joinPath(entry.path, "lb_policy"),
 				"cluster: LB policy %s is not valid for Cluster type ORIGINAL_DST. Only 'CLUSTER_PROVIDED' is allowed with cluster type 'ORIGINAL_DST'",
 				c.GetLbPolicy())
 		}

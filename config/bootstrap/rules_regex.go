@@ -18,7 +18,7 @@ import (
 // cannot compile with "Invalid regex '<pattern>': <RE2's reason>"; the reason
 // here is Go's regexp/syntax parser's, which accepts RE2's syntax (see the
 // docs/check.md for the few differences).
-func (d *decoder) checkRegex(entry *decodedMessage, msg proto.Message) {
+func (r *rules) checkRegex(entry *decodedMessage, msg proto.Message) {
 	var re string
 	switch m := msg.(type) {
 	case *matcherv3.RegexMatcher:
@@ -29,7 +29,7 @@ func (d *decoder) checkRegex(entry *decodedMessage, msg proto.Message) {
 		return
 	}
 	if _, err := syntax.Parse(re, syntax.Perl); err != nil && !re2Only(err) {
-		d.errorf(entry.pos("regex"), joinPath(entry.path, "regex"), "Invalid regex '%s': %s", re, regexReason(err))
+		r.errorf(entry.pos("regex"), joinPath(entry.path, "regex"), "Invalid regex '%s': %s", re, regexReason(err))
 	}
 }
 

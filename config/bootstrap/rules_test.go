@@ -229,7 +229,7 @@ func BenchmarkLoadTimeRules2000Clusters(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		d.diags = d.diags[:0]
-		d.loadTimeRules(bs)
+		d.rules().loadTimeRules(bs)
 	}
 	if len(d.diags) != 0 {
 		b.Fatal(d.diags[0])

@@ -9,6 +9,7 @@ import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"gopkg.in/yaml.v3"
 
@@ -24,26 +25,26 @@ type clusterRef struct {
 
 // semanticChecks runs the checks `envoy --mode validate` makes that protos
 // cannot express, and collects the files the bootstrap reads.
-func (d *decoder) semanticChecks(root *decodedMessage, file string) []ReferencedFile {
-	first := len(d.diags)
+func (r *rules) semanticChecks(root *decodedMessage, file string) []ReferencedFile {
+	first := len(r.diags)
 	defer func() {
-		for i := first; i < len(d.diags); i++ {
-			d.diags[i].Semantic = true
+		for i := first; i < len(r.diags); i++ {
+			r.diags[i].Semantic = true
 		}
 	}()
 	b := root.msg.Interface().(*bootstrapv3.Bootstrap)
 	if b.GetAdmin().GetAddress() == nil {
-		d.report(SeverityWarning, root.at, "admin", "no admin address: the reloader confirms restarts through Envoy's admin /server_info")
+		r.report(SeverityWarning, root.at, "admin", "no admin address: the reloader confirms restarts through Envoy's admin /server_info")
 	}
-	clusters := d.checkClusterNames(b)
-	d.checkListeners(b)
-	d.loadTimeRules(b)
-	d.checkBootstrap(root, b)
+	clusters := r.checkClusterNames(b)
+	r.checkListeners(b)
+	r.loadTimeRules(b)
+	r.checkBootstrap(root, b)
 
 	var refs []clusterRef
 	var files []ReferencedFile
-	for _, entry := range d.messages {
-		if d.isIgnored(entry) {
+	for _, entry := range r.messages {
+		if r.isIgnored(entry) {
 			continue
 		}
 		switch m := entry.msg.Interface().(type) {
@@ -61,14 +62,14 @@ func (d *decoder) semanticChecks(root *decodedMessage, file string) []Referenced
 			if m.GetResourceApiVersion() == corev3.ApiVersion_V2 {
 				// Only the transport version is refused: the 1.40.0 binary validates
 				// and starts with resource_api_version: V2 on a config source.
-				d.report(SeverityWarning, entry.pos("resource_api_version"), joinPath(entry.path, "resource_api_version"), "resource_api_version: V2 is deprecated; Envoy 1.40 accepts it here but serves only V3 resources: use V3")
+				r.report(SeverityWarning, entry.pos("resource_api_version"), joinPath(entry.path, "resource_api_version"), "resource_api_version: V2 is deprecated; Envoy 1.40 accepts it here but serves only V3 resources: use V3")
 			}
 			//lint:ignore SA1019 Envoy still reads the deprecated path field
 			files = appendFile(files, m.GetPath(), entry.pos("path"))
 		case *corev3.ApiConfigSource:
 			//lint:ignore SA1019 detecting the deprecated V2 is the point
 			if m.GetTransportApiVersion() == corev3.ApiVersion_V2 {
-				d.errorf(entry.pos("transport_api_version"), joinPath(entry.path, "transport_api_version"), "transport_api_version: V2 is no longer supported by Envoy; use V3")
+				r.errorf(entry.pos("transport_api_version"), joinPath(entry.path, "transport_api_version"), "transport_api_version: V2 is no longer supported by Envoy; use V3")
 			}
 		case *corev3.PathConfigSource:
 			files = appendFile(files, m.GetPath(), entry.pos("path"))
@@ -77,21 +78,19 @@ func (d *decoder) semanticChecks(root *decodedMessage, file string) []Referenced
 		}
 	}
 	dyn := b.GetDynamicResources()
-	if dyn.GetCdsConfig() == nil && dyn.GetCdsResourcesLocator() == "" {
-		d.checkClusterRefs(refs, clusters)
-	}
-	d.checkFilesExist(files, file)
+	r.checkClusterRefs(refs, clusters, dyn.GetCdsConfig() != nil || dyn.GetCdsResourcesLocator() != "")
+	r.checkFilesExist(files, file)
 	return files
 }
 
 // isIgnored reports whether entry is, or is inside, a listener Envoy
 // ignores (a second listener of a taken name): Envoy never builds it.
-func (d *decoder) isIgnored(entry *decodedMessage) bool {
-	if d.ignored == nil {
+func (r *rules) isIgnored(entry *decodedMessage) bool {
+	if r.ignored == nil {
 		return false
 	}
 	for e := entry; e != nil; e = e.parent {
-		if d.ignored[e] {
+		if r.ignored[e] {
 			return true
 		}
 	}
@@ -113,23 +112,23 @@ func appendFile(files []ReferencedFile, path string, at *yaml.Node) []Referenced
 }
 
 // checkClusterNames reports duplicate static cluster names and returns the names.
-func (d *decoder) checkClusterNames(b *bootstrapv3.Bootstrap) []string {
+func (r *rules) checkClusterNames(b *bootstrapv3.Bootstrap) []string {
 	first := make(map[string]*yaml.Node)
 	var names []string
 	for _, c := range b.GetStaticResources().GetClusters() {
-		d.checkDuplicate(first, c.GetName(), d.byMsg[c], "cluster")
+		r.checkDuplicate(first, c.GetName(), r.byMsg[c], "cluster")
 		names = append(names, c.GetName())
 	}
 	return names
 }
 
-func (d *decoder) checkDuplicate(first map[string]*yaml.Node, name string, entry *decodedMessage, what string) {
+func (r *rules) checkDuplicate(first map[string]*yaml.Node, name string, entry *decodedMessage, what string) {
 	if name == "" || entry == nil {
 		return
 	}
 	at := entry.pos("name")
 	if prev, dup := first[name]; dup {
-		d.errorf(at, joinPath(entry.path, "name"), "duplicate %s name %q (first defined at line %d)", what, name, prev.Line)
+		r.errorf(at, joinPath(entry.path, "name"), "duplicate %s name %q (first defined at line %d)", what, name, prev.Line)
 		return
 	}
 	first[name] = at
@@ -142,22 +141,22 @@ func (d *decoder) checkDuplicate(first map[string]*yaml.Node, name string, entry
 // addOrUpdateListener in source/common/listener_manager/listener_manager_impl.cc
 // keeps the first), so the second one is only a warning, and its address
 // is not compared.
-func (d *decoder) checkListeners(b *bootstrapv3.Bootstrap) {
+func (r *rules) checkListeners(b *bootstrapv3.Bootstrap) {
 	names := make(map[string]*yaml.Node)
 	addrs := make(map[string]*yaml.Node)
 	for _, l := range b.GetStaticResources().GetListeners() {
-		entry := d.byMsg[l]
+		entry := r.byMsg[l]
 		if entry == nil {
 			continue
 		}
 		if name := l.GetName(); name != "" {
 			at := entry.pos("name")
 			if prev, dup := names[name]; dup {
-				d.report(SeverityWarning, at, joinPath(entry.path, "name"), "listener name %q is already taken (line %d): Envoy keeps the first listener of a name and ignores this one", name, prev.Line)
-				if d.ignored == nil {
-					d.ignored = make(map[*decodedMessage]bool)
+				r.report(SeverityWarning, at, joinPath(entry.path, "name"), "listener name %q is already taken (line %d): Envoy keeps the first listener of a name and ignores this one", name, prev.Line)
+				if r.ignored == nil {
+					r.ignored = make(map[*decodedMessage]bool)
 				}
-				d.ignored[entry] = true
+				r.ignored[entry] = true
 				continue
 			}
 			names[name] = at
@@ -173,7 +172,7 @@ func (d *decoder) checkListeners(b *bootstrapv3.Bootstrap) {
 		key := fmt.Sprintf("%s %s:%d", sa.GetProtocol(), sa.GetAddress(), port.PortValue)
 		at := entry.pos("address")
 		if prev, dup := addrs[key]; dup {
-			d.errorf(at, joinPath(entry.path, "address"), "listener %q has the same address %s:%d as the listener at line %d",
+			r.errorf(at, joinPath(entry.path, "address"), "listener %q has the same address %s:%d as the listener at line %d",
 				l.GetName(), sa.GetAddress(), port.PortValue, prev.Line)
 			continue
 		}
@@ -181,16 +180,25 @@ func (d *decoder) checkListeners(b *bootstrapv3.Bootstrap) {
 	}
 }
 
-func (d *decoder) checkClusterRefs(refs []clusterRef, clusters []string) {
+// checkClusterRefs reports references to clusters that are not static. With
+// CDS configured, only the routes of an HCM's inline route_config are
+// checked: Envoy validates them when it builds the listener, before CDS has
+// delivered a cluster (the 1.40.0 binary refuses a route to a CDS cluster
+// there, in validate mode and at start, unless validate_clusters is false;
+// ConfigImpl in source/common/router/config_impl.cc).
+func (r *rules) checkClusterRefs(refs []clusterRef, clusters []string, cds bool) {
 	for _, ref := range refs {
-		if slices.Contains(clusters, ref.name) || validateClustersOff(ref.entry) {
+		if slices.Contains(clusters, ref.name) || validateClustersOff(ref.entry) || cds && !inlineRoute(ref.entry) {
 			continue
 		}
 		msg := fmt.Sprintf("%s: unknown cluster %q: no static cluster has that name and there is no CDS", ref.field, ref.name)
+		if cds {
+			msg = fmt.Sprintf("%s: unknown cluster %q: no static cluster has that name, and Envoy checks an inline route_config when it builds the listener, before CDS delivers any (validate_clusters: false lets it route to a CDS cluster)", ref.field, ref.name)
+		}
 		if s := suggest.Closest(ref.name, clusters); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
-		d.errorf(ref.entry.pos(protoreflect.Name(ref.field)), joinPath(ref.entry.path, ref.field), "%s", msg)
+		r.errorf(ref.entry.pos(protoreflect.Name(ref.field)), joinPath(ref.entry.path, ref.field), "%s", msg)
 	}
 }
 
@@ -205,17 +213,32 @@ func validateClustersOff(entry *decodedMessage) bool {
 	return false
 }
 
+// inlineRoute reports whether entry is inside an HTTP connection manager's
+// inline route_config.
+func inlineRoute(entry *decodedMessage) bool {
+	for e := entry; e != nil; e = e.parent {
+		if _, ok := e.msg.Interface().(*routev3.RouteConfiguration); ok {
+			if e.parent == nil {
+				return false
+			}
+			_, hcm := e.parent.msg.Interface().(*hcmv3.HttpConnectionManager)
+			return hcm
+		}
+	}
+	return false
+}
+
 // checkFilesExist warns about referenced files missing on this machine;
 // relative paths are taken from the bootstrap's directory.
-func (d *decoder) checkFilesExist(files []ReferencedFile, bootstrapFile string) {
+func (r *rules) checkFilesExist(files []ReferencedFile, bootstrapFile string) {
 	for _, f := range files {
 		p := f.Path
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(filepath.Dir(bootstrapFile), p)
 		}
 		if _, err := os.Stat(p); err != nil {
-			d.diags = append(d.diags, Diagnostic{
-				File: d.file, Line: f.Line, Col: f.Col, Severity: SeverityWarning,
+			r.diags = append(r.diags, Diagnostic{
+				File: r.file, Line: f.Line, Col: f.Col, Severity: SeverityWarning,
 				Message: fmt.Sprintf("referenced file %s does not exist here (fine if it is a path inside the container)", f.Path),
 			})
 		}

@@ -22,8 +22,8 @@ const embeddedReason = "embedded message failed validation"
 
 // validate runs PGV's ValidateAll on every decoded message, Any payloads
 // included, and reports each message's own violations at their fields.
-func (d *decoder) validate() {
-	for _, entry := range d.messages {
+func (r *rules) validate() {
+	for _, entry := range r.messages {
 		v, ok := entry.msg.Interface().(interface{ ValidateAll() error })
 		if !ok {
 			continue
@@ -35,13 +35,13 @@ func (d *decoder) validate() {
 		for _, e := range flattenErrors(err) {
 			pe, ok := e.(pgvError)
 			if !ok {
-				d.errorf(entry.at, entry.path, "%s: %v", fieldName(entry.path), e)
+				r.errorf(entry.at, entry.path, "%s: %v", fieldName(entry.path), e)
 				continue
 			}
 			if pe.Reason() == embeddedReason {
 				continue
 			}
-			d.reportPGV(entry, pe)
+			r.reportPGV(entry, pe)
 		}
 	}
 }
@@ -55,7 +55,7 @@ func flattenErrors(err error) []error {
 
 // reportPGV maps a PGV error's Go field name (e.g. "Clusters[1]",
 // "PortSpecifier") back to the proto field or oneof and its YAML node.
-func (d *decoder) reportPGV(entry *decodedMessage, pe pgvError) {
+func (r *rules) reportPGV(entry *decodedMessage, pe pgvError) {
 	goName, index, hasIndex := strings.Cut(pe.Field(), "[")
 	index = strings.TrimSuffix(index, "]")
 	desc := entry.msg.Descriptor()
@@ -83,7 +83,7 @@ func (d *decoder) reportPGV(entry *decodedMessage, pe pgvError) {
 	if c := pe.Cause(); c != nil {
 		msg += ": " + c.Error()
 	}
-	d.errorf(node, path, "%s", msg)
+	r.errorf(node, path, "%s", msg)
 }
 
 // fold reduces a field name to compare Go and proto spellings:

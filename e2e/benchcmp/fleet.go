@@ -48,6 +48,12 @@ var severalNames = []string{"front", "service1", "service2"}
 // directory and admin port, and the reloader watching them all. On error
 // everything it started is removed again.
 func startFleet(initDelay time.Duration, names ...string) (f *fleet, err error) {
+	return startFleetOf(initDelay, false, names...)
+}
+
+// startFleetOf is startFleet; with selfValidate each container's
+// restarter runs with --validate, so the reloader runs no docker exec.
+func startFleetOf(initDelay time.Duration, selfValidate bool, names ...string) (f *fleet, err error) {
 	dir, err := os.MkdirTemp("", "benchcmp-")
 	if err != nil {
 		return nil, err
@@ -68,6 +74,7 @@ func startFleet(initDelay time.Duration, names ...string) (f *fleet, err error) 
 			dir:          filepath.Join(dir, name),
 			phases:       map[string][]float64{},
 			renamePhases: map[string][]float64{},
+			selfValidate: selfValidate,
 		}
 		f.envoys = append(f.envoys, b)
 		if err := b.startContainer(initDelay); err != nil {
@@ -103,8 +110,13 @@ func (b *bench) startContainer(initDelay time.Duration) error {
 			return err
 		}
 		args := []string{"run", "-d", "--name", b.name, "--label", "envoy-reloader.bench=1", "--label", runLabel + "=" + runID,
-			"--restart", "always", "-p", fmt.Sprintf("127.0.0.1:%d:9901", port), "-v", b.dir + ":/etc/envoy", image,
-			"/usr/local/bin/envoy", "-c", "/etc/envoy/envoy.yaml", "--restart-epoch", "{{epoch}}"}
+			"--restart", "always", "-p", fmt.Sprintf("127.0.0.1:%d:9901", port), "-v", b.dir + ":/etc/envoy"}
+		if b.selfValidate {
+			args = append(args, "--entrypoint", "/usr/local/bin/envoy-hot-restarter", image, "--on-child-failure=keep", "--validate", "--")
+		} else {
+			args = append(args, image)
+		}
+		args = append(args, "/usr/local/bin/envoy", "-c", "/etc/envoy/envoy.yaml", "--restart-epoch", "{{epoch}}")
 		if realEnvoy {
 			args = append(args, "--concurrency", "1") // its own start is the figure: no delay to model
 		} else {

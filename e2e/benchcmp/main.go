@@ -4,8 +4,9 @@
 // SIGHUP (the original report), `docker restart`, and /quitquitquit with a
 // restart policy. Then, with three stand-ins watched by one reloader
 // (envoys: in reloader.yaml), the reloader's idle cost and one Envoy's
-// save → confirmed, beside the one-Envoy figures. It prints markdown tables
-// and writes bench-results.json.
+// save → confirmed, beside the one-Envoy figures. With -envoy real it also
+// runs `envoy-reloader run` on build/envoy, no Docker (local.go), beside the
+// container paths. It prints markdown tables and writes bench-results.json.
 //
 // Run by `make bench` after `make build image-standin`; it needs Docker.
 package main
@@ -43,6 +44,9 @@ const (
 	keepAliveCap = 60 * time.Second
 )
 
+// skipped are the methods -skip leaves out.
+var skipped []string
+
 type method struct {
 	name string
 	key  string
@@ -63,7 +67,11 @@ type rowSet struct {
 	RenameMedian       float64            `json:"reloader_rename_save_median_ms"`
 	RenamePhases       map[string]float64 `json:"reloader_rename_save_phase_medians_ms"`
 	RenameRatio        float64            `json:"docker_restart_to_rename_save_ratio"`
-	table              [][]string
+	// Local is `envoy-reloader run` beside the container paths (-envoy real).
+	Local *localRow `json:"run,omitempty"`
+	// Self is a container whose restarter validates (-envoy real).
+	Self  *selfRow `json:"restarter_validates,omitempty"`
+	table [][]string
 }
 
 type results struct {
@@ -85,7 +93,9 @@ func main() {
 	out := flag.String("o", "bench-results.json", "results file")
 	flag.StringVar(&image, "image", image, "the Envoy image (make image-standin, or make image-envoy with -envoy real)")
 	kind := flag.String("envoy", "standin", "the image's Envoy: standin or real")
+	skip := flag.String("skip", "", "methods left out, by key, comma-separated (keepalive,quitquitquit: the slow ones)")
 	flag.Parse()
+	skipped = strings.Split(*skip, ",")
 	realEnvoy = *kind == "real"
 	if err := exec.Command("docker", "info").Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "benchcmp: SKIPPED: no Docker daemon answers; the side-by-side comparison needs one")
@@ -167,6 +177,10 @@ type bench struct {
 	overheads         []float64
 	noValOverheads    []float64
 	capped            int
+	// selfValidate: the container's restarter validates (--validate);
+	// its validate and exec → LIVE times are kept per save kind.
+	selfValidate bool
+	selfTimes    map[string]map[string][]float64
 }
 
 func measureRowSet(initDelay time.Duration, runs int) (rowSet, error) {
@@ -183,6 +197,27 @@ func measureRowSet(initDelay time.Duration, runs int) (rowSet, error) {
 		{"docker restart", "docker_restart", (*bench).viaDockerRestart},
 		{"/quitquitquit + restart: always", "quitquitquit", (*bench).viaQuitquitquit},
 	}
+	var local *localRun
+	var self *bench
+	if realEnvoy {
+		f2, err := startFleetOf(initDelay, true, "self")
+		if err != nil {
+			return rowSet{}, err
+		}
+		defer f2.stop()
+		self = f2.envoys[0]
+		methods = append(methods,
+			method{"envoy-reloader (watch), restarter --validate (no exec), save in place", "self", func(*bench) (time.Duration, error) { return self.viaReloader() }},
+			method{"envoy-reloader (watch), restarter --validate (no exec), save by rename", "self_rename", func(*bench) (time.Duration, error) { return self.viaReloaderRename() }})
+		if local, err = startLocalRun(); err != nil {
+			return rowSet{}, err
+		}
+		defer local.stop()
+		methods = append(methods,
+			method{"envoy-reloader run (no Docker), save in place", "run", func(*bench) (time.Duration, error) { return local.save(false) }},
+			method{"envoy-reloader run (no Docker), save by rename", "run_rename", func(*bench) (time.Duration, error) { return local.save(true) }})
+	}
+	methods = slices.DeleteFunc(methods, func(m method) bool { return slices.Contains(skipped, m.key) })
 	times := map[string][]float64{}
 	// A warm-up of each, then the methods alternate, so drift hits all alike.
 	for i := -1; i < runs; i++ {
@@ -197,6 +232,10 @@ func measureRowSet(initDelay time.Duration, runs int) (rowSet, error) {
 		}
 		if i < 0 {
 			b.dropWarmUp()
+			if local != nil {
+				local.dropWarmUp()
+				self.dropWarmUp()
+			}
 		}
 		fmt.Fprintf(os.Stderr, "init delay %s: round %d of %d done\n", initDelay, i+1, runs)
 	}
@@ -214,6 +253,12 @@ func measureRowSet(initDelay time.Duration, runs int) (rowSet, error) {
 		RenamePhases:       map[string]float64{},
 	}
 	rs.RenameRatio = rs.DockerRestart / rs.RenameMedian
+	if local != nil {
+		row := local.row(times, rs.DockerRestart)
+		rs.Local = &row
+		srow := self.selfRow(times, rs.DockerRestart)
+		rs.Self = &srow
+	}
 	for k, v := range b.phases {
 		rs.ReloaderPhases[k] = median(v)
 	}
@@ -316,6 +361,12 @@ func printReport(r results) {
 			fmt.Printf("Phase medians, %s (ms): %s.\n", kind.name, strings.Join(parts, " · "))
 		}
 		fmt.Printf("Save by rename → confirmed: median %.0f ms; `docker restart` takes %.1f× as long.\n", rs.RenameMedian, rs.RenameRatio)
+		if rs.Local != nil {
+			printLocal(*rs.Local)
+		}
+		if rs.Self != nil {
+			printSelf(*rs.Self)
+		}
 	}
 	if realEnvoy {
 		return // the rest measures the reloader alone, with the stand-in

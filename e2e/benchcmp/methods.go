@@ -61,6 +61,9 @@ func (b *bench) viaReloaderSave(rename bool) (time.Duration, error) {
 		v, _ := ev[k].(float64)
 		phases[k] = append(phases[k], v)
 	}
+	if b.selfValidate {
+		return total, b.recordSelf(rename, total, wait, start)
+	}
 	if rename {
 		return total, nil
 	}
@@ -76,6 +79,7 @@ func (b *bench) viaReloaderSave(rename bool) (time.Duration, error) {
 func (b *bench) dropWarmUp() {
 	clear(b.phases)
 	clear(b.renamePhases)
+	clear(b.selfTimes)
 	b.overheads, b.noValOverheads = nil, nil
 }
 
@@ -85,6 +89,17 @@ var logStamp = regexp.MustCompile(`^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\]`
 // container's log: the restarter forking it ("forking and execing new child
 // process at epoch N") to its "starting main dispatch loop".
 func (b *bench) standinStart(epoch int) (time.Duration, error) {
+	// Docker's log may lag the admin endpoint by a little: read it again.
+	for try := 0; ; try++ {
+		d, err := b.standinStartOnce(epoch)
+		if err == nil || try == 20 {
+			return d, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (b *bench) standinStartOnce(epoch int) (time.Duration, error) {
 	out, err := exec.Command("docker", "logs", "--tail", "400", b.name).CombinedOutput()
 	if err != nil {
 		return 0, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
 	"github.com/envoy-reloader/envoy-reloader/restart"
+	"github.com/envoy-reloader/envoy-reloader/restart/local"
 )
 
 // TestSaveWhileTargetDownIsAppliedOnceWhenBack: a save made while the target
@@ -27,7 +28,7 @@ func TestSaveWhileTargetDownIsAppliedOnceWhenBack(t *testing.T) {
 	}
 	pidFile := filepath.Join(t.TempDir(), "envoy.pid") // absent: the target is down
 	h := startLoop(t, config, &restart.HotRestart{
-		Target: &restart.Process{PIDFile: pidFile}, Signal: syscall.SIGHUP,
+		Target: &local.Process{PIDFile: pidFile}, Signal: syscall.SIGHUP,
 		Confirmer: &restart.Confirmer{Admin: admin, Interval: 10 * time.Millisecond, Timeout: 10 * time.Second},
 	})
 	writeFile(t, config, envoytest.Config(adminPort, "v2", listenerPort))

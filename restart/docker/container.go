@@ -302,6 +302,10 @@ func (d *Container) Watchdog(since time.Time) restart.Watchdog {
 		if !info.State.Running {
 			return &restart.StoppedError{Target: d.Describe(), Status: info.State.Status, ExitCode: info.State.ExitCode}
 		}
-		return restart.ChildFailure(d.logsOf(ctx, info, since, 0))
+		lines := d.logsOf(ctx, info, since, 0)
+		if err := restart.RestarterRejection(lines); err != nil {
+			return err
+		}
+		return restart.ChildFailure(lines)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path"
 	"slices"
 	"strings"
 
@@ -36,6 +37,9 @@ type Candidate struct {
 	// HotRestarter is true when the command passes --restart-epoch, so
 	// SIGHUP to the container starts a new epoch.
 	HotRestarter bool
+	// OurRestarter is true when PID 1 is envoy-hot-restarter, and
+	// RestarterValidates when it runs with --validate (no docker exec).
+	OurRestarter, RestarterValidates bool
 }
 
 // Scope narrows discovery to some of the engine's containers, so that a
@@ -102,6 +106,8 @@ func candidateOf(info container.InspectResponse, restarts bool) Candidate {
 		HotRestarter: restarts,
 	}
 	argv := append([]string{info.Path}, info.Args...)
+	c.OurRestarter = path.Base(info.Path) == "envoy-hot-restarter"
+	c.RestarterValidates = restarterValidates(argv)
 	if config, err := configPathOf(argv); err == nil {
 		c.ConfigPath = config
 	}

@@ -143,3 +143,30 @@ var takesValue = map[string]bool{
 	"--config-yaml": true, "--service-cluster": true, "--service-node": true, "--service-zone": true,
 	"--disable-extensions": true, "--bootstrap-version": true,
 }
+
+// ValidatesOnSignal implements restart.SelfValidator: the container's PID 1
+// is envoy-hot-restarter with --validate (before its "--"), which runs
+// Envoy's validate itself and logs its verdict, so no `docker exec` is
+// needed. hot-restarter.py and a restarter without it keep the exec.
+func (d *Container) ValidatesOnSignal(ctx context.Context) bool {
+	info, err := d.current(ctx)
+	if err != nil || info.Config == nil {
+		return false
+	}
+	return restarterValidates(append(append([]string{}, info.Config.Entrypoint...), info.Config.Cmd...))
+}
+
+func restarterValidates(argv []string) bool {
+	if len(argv) == 0 || path.Base(argv[0]) != "envoy-hot-restarter" {
+		return false
+	}
+	for _, a := range argv[1:] {
+		switch a {
+		case "--":
+			return false
+		case "--validate", "-validate", "--validate=true", "-validate=true":
+			return true
+		}
+	}
+	return false
+}

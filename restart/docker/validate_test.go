@@ -47,3 +47,19 @@ func TestValidateCommandKeepsTheServingEnvoysFlags(t *testing.T) {
 		t.Error("no envoy binary and -c path: want an error")
 	}
 }
+
+func TestRestarterValidates(t *testing.T) {
+	for _, tc := range []struct {
+		argv []string
+		want bool
+	}{
+		{[]string{"/usr/local/bin/envoy-hot-restarter", "--on-child-failure=keep", "--validate", "--", "/usr/local/bin/envoy", "-c", "e.yaml"}, true},
+		{[]string{"/usr/local/bin/envoy-hot-restarter", "--on-child-failure=keep", "--", "/usr/local/bin/envoy", "--validate"}, false},
+		{[]string{"python3", "/hot-restarter.py", "/start.sh"}, false},
+		{[]string{"/usr/local/bin/envoy", "-c", "e.yaml"}, false},
+	} {
+		if got := restarterValidates(tc.argv); got != tc.want {
+			t.Errorf("restarterValidates(%q) = %v, want %v", tc.argv, got, tc.want)
+		}
+	}
+}

@@ -38,6 +38,7 @@ func (s *server) adminMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/server_info", s.serverInfo)
 	mux.HandleFunc("/config_dump", s.configDump)
+	mux.HandleFunc("/stats", s.stats)
 	mux.HandleFunc("/ready", func(w http.ResponseWriter, _ *http.Request) {
 		state := adminv3.ServerInfo_State(s.state.Load())
 		if state != adminv3.ServerInfo_LIVE {
@@ -73,7 +74,7 @@ func (s *server) adminMux() *http.ServeMux {
 	}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprint(w, "invalid path. admin commands are:\n  /server_info\n  /ready\n  /quitquitquit\n")
+		fmt.Fprint(w, "invalid path. admin commands are:\n  /server_info\n  /ready\n  /stats\n  /quitquitquit\n")
 	})
 	return mux
 }

@@ -26,6 +26,7 @@ func main() {
 	workers := flag.Int("j", runtime.NumCPU(), "parallel runs")
 	timeout := flag.Duration("timeout", 20*time.Minute, "bound on the whole run")
 	out := flag.String("out", "", "write every disagreement's file and Envoy's message into this directory")
+	files := flag.Bool("files", false, "judge only the bootstrap files given as arguments, as they are (no variants)")
 	flag.Parse()
 	bin := *envoy
 	if bin == "" {
@@ -39,6 +40,11 @@ func main() {
 		os.Exit(2)
 	}
 	sources, err := fidelity.DefaultSources(root)
+	if *files {
+		// A disagreement written by -out, say, judged again after a fix.
+		sources, err = fidelity.LoadSources("", flag.Args()...)
+		*n = 0
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fidelity:", err)
 		os.Exit(2)

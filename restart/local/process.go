@@ -1,4 +1,4 @@
-package restart
+package local
 
 import (
 	"context"
@@ -9,10 +9,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/envoy-reloader/envoy-reloader/restart"
 )
 
-// Process is a local hot restarter, for Envoy run without Docker: by PID, or
-// by a PID file read again at every reload.
+// Process is a local hot restarter that someone else started, for Envoy
+// run without Docker: by PID, or by a PID file read again at every reload.
 type Process struct {
 	PID     int
 	PIDFile string
@@ -69,14 +71,14 @@ func (p *Process) Check(context.Context) (string, error) {
 }
 
 // Watchdog fails once the process is gone.
-func (p *Process) Watchdog(time.Time) Watchdog {
+func (p *Process) Watchdog(time.Time) restart.Watchdog {
 	return func(context.Context) error {
 		pid, err := p.pid()
 		if err != nil {
 			return err
 		}
 		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-			return &StoppedError{Target: p.Describe(), Status: "exited", ExitCode: -1}
+			return &restart.StoppedError{Target: p.Describe(), Status: "exited", ExitCode: -1}
 		}
 		return nil
 	}
