@@ -61,11 +61,12 @@ func stdinPollable() *os.File {
 // about 20 MB), and a validation of a large bootstrap allocates some 40 MB
 // that lives only as long as it does: at GOGC=100 the collector ran two or
 // three times a validation, marking the half-built tree each time, and
-// took a third of its CPU. At GOGC=400 it runs about every other
-// validation, for some 40 MB more resident; the memory limit makes it
-// work harder rather than let many open files grow the heap past it.
+// took a third of its CPU. GOGC=200 halves that; 400 was no faster in
+// the keystroke benchmark once the machine was busy, for some 90 MB more
+// resident. The memory limit makes the collector work harder rather than
+// let many open files grow the heap past it.
 const (
-	lspGCPercent   = 400
+	lspGCPercent   = 200
 	lspMemoryLimit = 384 << 20
 )
 
