@@ -9,12 +9,18 @@
 package bootstrap
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"gopkg.in/yaml.v3"
@@ -89,26 +95,52 @@ func LoadFile(path string, opts Options) (*Result, error) {
 // Load validates data as the bootstrap named file (used in diagnostics and to
 // resolve relative referenced files).
 func Load(file string, data []byte, opts Options) *Result {
+	res, _ := LoadContext(context.Background(), file, data, opts)
+	return res
+}
+
+// LoadContext is Load that gives up once ctx ends, with ctx's error and
+// no result: the language server drops the validation of a version a
+// newer one has replaced rather than let it hold a core.
+func LoadContext(ctx context.Context, file string, data []byte, opts Options) (*Result, error) {
 	res := &Result{File: file, Bootstrap: &bootstrapv3.Bootstrap{}, Digest: sha256.Sum256(data)}
 	if len(data) > MaxSize {
 		res.Diagnostics = []Diagnostic{tooLarge(file, int64(len(data)))}
-		return res
+		return res, nil
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	doc, err := parseYAML(ctx, data)
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("validate %s: %w", file, ctx.Err())
+	}
+	if err != nil {
 		res.Diagnostics = []Diagnostic{yamlSyntaxDiagnostic(file, data, err)}
-		return res
+		return res, nil
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		res.Diagnostics = []Diagnostic{{File: file, Line: 1, Col: 1, Severity: SeverityError, Message: "the bootstrap is empty"}}
-		return res
+		return res, nil
 	}
 	d := newDecoder(file, len(data), opts.Strict)
+	if ctx.Done() != nil {
+		d.ctx = ctx
+	}
+	// Without anchors (no '&' anywhere) no node is reachable from two
+	// places, so the elements of a long list may be decoded on every core,
+	// each share by a decoder of its own.
+	if bytes.IndexByte(data, '&') < 0 {
+		d.workers = runtime.GOMAXPROCS(0)
+	}
 	root := doc.Content[0]
 	d.decodeMessage(root, res.Bootstrap.ProtoReflect(), "", root, nil)
+	if d.cancelled || ctx.Err() != nil {
+		return nil, fmt.Errorf("validate %s: %w", file, ctx.Err())
+	}
 	if !d.over {
 		r := d.rules()
-		r.validate()
+		r.validateAll(d.workers)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("validate %s: %w", file, ctx.Err())
+		}
 		if len(r.messages) > 0 && r.messages[0].msg.Interface() == res.Bootstrap {
 			parsed := !HasErrors(r.diags)
 			res.ReferencedFiles = r.semanticChecks(r.messages[0], file)
@@ -123,7 +155,74 @@ func Load(file string, data []byte, opts Options) *Result {
 	}
 	SortDiagnostics(d.diags)
 	res.Diagnostics = d.diags
-	return res
+	return res, nil
+}
+
+// validateAll is validate, in shares of the messages on up to workers
+// goroutines when there are many (PGV reads the messages and writes
+// nothing): the diagnostics of the shares are taken in the order of the
+// messages, which is what validate gives.
+func (r *rules) validateAll(workers int) {
+	n := min(workers, len(r.messages)/(4*parallelMin))
+	if n < 2 {
+		r.validate()
+		return
+	}
+	share := (len(r.messages) + n - 1) / n
+	ws := make([]*rules, n)
+	var wg sync.WaitGroup
+	for w := range ws {
+		ws[w] = &rules{sink: &sink{file: r.file, strict: r.strict},
+			tree: &tree{messages: r.messages[w*share : min(len(r.messages), (w+1)*share)]}}
+		wg.Add(1)
+		go func(wr *rules) {
+			defer wg.Done()
+			wr.validate()
+		}(ws[w])
+	}
+	wg.Wait()
+	for _, w := range ws {
+		r.diags = append(r.diags, w.diags...)
+	}
+}
+
+// parseYAML is yaml.Unmarshal into a node, or, with a ctx that can end,
+// the same parse reading data through a reader that fails once ctx ends
+// (yaml.v3 reads its input 512 bytes at a time, through the same buffer
+// either way, so the tree and the errors are the same).
+func parseYAML(ctx context.Context, data []byte) (yaml.Node, error) {
+	var doc yaml.Node
+	if ctx.Done() == nil {
+		err := yaml.Unmarshal(data, &doc)
+		return doc, err
+	}
+	if len(data) == 0 {
+		data = []byte{'\n'} // as yaml.Unmarshal does
+	}
+	err := yaml.NewDecoder(&ctxReader{ctx: ctx, data: data}).Decode(&doc)
+	if errors.Is(err, io.EOF) {
+		// No document: yaml.Unmarshal leaves the node empty.
+		return yaml.Node{}, nil
+	}
+	return doc, err
+}
+
+// ctxReader reads data until ctx ends.
+type ctxReader struct {
+	ctx  context.Context
+	data []byte
+}
+
+func (r *ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
 }
 
 // dropSemanticErrors removes the errors of the semantic checks from a

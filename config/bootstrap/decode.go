@@ -1,7 +1,9 @@
 package bootstrap
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -25,13 +27,23 @@ type decoder struct {
 	// dupWarned holds the keys already warned about as duplicates, since an
 	// aliased mapping is visited once per alias.
 	dupWarned map[*yaml.Node]bool
+
+	// ctx, when it can end, is checked every so many nodes; cancelled
+	// says it ended, and over is set with it to stop the decoding.
+	ctx       context.Context
+	cancelled bool
+	// workers is how many goroutines may decode a long list of messages
+	// (1 or less: one); a worker's own decoder has none.
+	workers int
 }
 
 func newDecoder(file string, dataLen int, strict bool) *decoder {
 	return &decoder{
 		sink: &sink{file: file, strict: strict},
 		tree: &tree{
-			byMsg: make(map[proto.Message]*decodedMessage),
+			// Sized for a message every 64 bytes (a dense bootstrap has one
+			// every 45), so that the index seldom grows.
+			byMsg: make(map[proto.Message]*decodedMessage, dataLen/64),
 			anys:  make(map[*anypb.Any]*decodedMessage),
 		},
 		dupWarned: make(map[*yaml.Node]bool),
@@ -49,6 +61,9 @@ func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
 		n = n.Alias
 	}
 	d.budget--
+	if d.budget&1023 == 0 && d.ctx != nil && !d.over && d.ctx.Err() != nil {
+		d.over, d.cancelled = true, true
+	}
 	if d.budget < 0 && !d.over {
 		d.over = true
 		d.errorf(n, "", "document is too large once its aliases are expanded (an alias bomb?)")
@@ -140,17 +155,26 @@ func (d *decoder) decodeMessage(n *yaml.Node, m protoreflect.Message, path strin
 		d.decodeAny(n, m, path, at, parent)
 		return
 	}
-	entry := d.record(m, path, at, parent)
-	d.decodeFields(d.pairs(n), m, entry)
+	ps := d.pairs(n)
+	entry := d.recordSized(m, path, at, parent, len(ps))
+	d.decodeFields(ps, m, entry)
 	if full == "xds.type.v3.TypedStruct" || full == "udpa.type.v1.TypedStruct" {
 		d.decodeTypedStruct(entry)
 	}
 }
 
 func (d *decoder) record(m protoreflect.Message, path string, at *yaml.Node, parent *decodedMessage) *decodedMessage {
-	entry := &decodedMessage{msg: m, path: path, at: at, parent: parent, fields: make(map[protoreflect.Name]fieldNodes)}
+	return d.recordSized(m, path, at, parent, 0)
+}
+
+// recordSized is record with room for the fields of a mapping of size
+// entries, so that the map does not grow as they are decoded.
+func (d *decoder) recordSized(m protoreflect.Message, path string, at *yaml.Node, parent *decodedMessage, size int) *decodedMessage {
+	entry := &decodedMessage{msg: m, path: path, at: at, parent: parent, fields: make(map[protoreflect.Name]fieldNodes, size)}
 	d.messages = append(d.messages, entry)
-	d.byMsg[m.Interface()] = entry
+	if d.byMsg != nil { // a worker's messages are indexed when they are merged
+		d.byMsg[m.Interface()] = entry
+	}
 	return entry
 }
 
@@ -158,7 +182,12 @@ func (d *decoder) record(m protoreflect.Message, path string, at *yaml.Node, par
 func (d *decoder) decodeFields(ps []pair, m protoreflect.Message, entry *decodedMessage) {
 	desc := m.Descriptor()
 	fields := desc.Fields()
-	oneofSetBy := make(map[protoreflect.FullName]protoreflect.Name)
+	// The oneofs set so far: a message has few, so a slice beats a map.
+	type oneofSet struct {
+		oneof protoreflect.OneofDescriptor
+		by    protoreflect.Name
+	}
+	var oneofSetBy []oneofSet
 	for _, p := range ps {
 		if d.over {
 			return
@@ -168,33 +197,57 @@ func (d *decoder) decodeFields(ps []pair, m protoreflect.Message, entry *decoded
 		if fd == nil {
 			fd = fields.ByJSONName(key)
 		}
-		childPath := joinPath(entry.path, key)
 		if fd == nil {
-			d.unknownField(p.key, childPath, key, entry)
+			d.unknownField(p.key, joinPath(entry.path, key), key, entry)
 			continue
 		}
-		childPath = joinPath(entry.path, string(fd.Name()))
 		if prev, dup := entry.fields[fd.Name()]; dup {
 			// The same field under both spellings (connect_timeout and
 			// connectTimeout): the legacy parser accepts a field set twice
 			// outside a oneof (parser.cc, ParseField); the later value is kept.
-			d.report(SeverityWarning, prev.key, childPath, "duplicate field %q (again at line %d as %q): Envoy uses the later one", fd.Name(), p.key.Line, key)
+			d.report(SeverityWarning, prev.key, joinPath(entry.path, string(fd.Name())), "duplicate field %q (again at line %d as %q): Envoy uses the later one", fd.Name(), p.key.Line, key)
 			m.Clear(fd)
 		}
 		value := d.resolve(p.value)
 		entry.fields[fd.Name()] = fieldNodes{key: p.key, value: value}
 		if oo := fd.ContainingOneof(); oo != nil && !oo.IsSynthetic() && !isNull(value) {
-			if other, set := oneofSetBy[oo.FullName()]; set {
-				d.errorf(p.key, childPath, "%s and %s are both set, but only one of oneof %s may be", other, fd.Name(), oo.Name())
+			i := slices.IndexFunc(oneofSetBy, func(s oneofSet) bool { return s.oneof == oo })
+			if i >= 0 {
+				d.errorf(p.key, joinPath(entry.path, string(fd.Name())), "%s and %s are both set, but only one of oneof %s may be", oneofSetBy[i].by, fd.Name(), oo.Name())
 				continue
 			}
-			oneofSetBy[oo.FullName()] = fd.Name()
+			oneofSetBy = append(oneofSetBy, oneofSet{oo, fd.Name()})
 		}
 		before := len(d.diags)
-		d.decodeField(m, fd, value, childPath, p.key, entry)
+		if isScalarField(fd) {
+			// Most scalars are fine: their path is only built for a
+			// problem (the paths were a seventh of Load's allocations).
+			d.decodeField(m, fd, value, "", p.key, entry)
+			d.setPaths(before, entry.path, fd.Name())
+		} else {
+			d.decodeField(m, fd, value, joinPath(entry.path, string(fd.Name())), p.key, entry)
+		}
 		if HasErrors(d.diags[before:]) {
 			entry.markFailed(fd)
 		}
+	}
+}
+
+// isScalarField reports a field decodeField decodes with scalar alone,
+// which uses its path for nothing but the diagnostics' Path.
+func isScalarField(fd protoreflect.FieldDescriptor) bool {
+	return !fd.IsList() && !fd.IsMap() && fd.Message() == nil
+}
+
+// setPaths gives the diagnostics from index before on, reported with no
+// path, the path of field name of the message at parent.
+func (d *decoder) setPaths(before int, parent string, name protoreflect.Name) {
+	if len(d.diags) == before {
+		return
+	}
+	path := joinPath(parent, string(name))
+	for i := before; i < len(d.diags); i++ {
+		d.diags[i].Path = path
 	}
 }
 
@@ -254,7 +307,7 @@ func (d *decoder) decodeField(m protoreflect.Message, fd protoreflect.FieldDescr
 		}
 		mp := m.Mutable(fd).Map()
 		for _, p := range d.pairs(v) {
-			elPath := fmt.Sprintf("%s[%s]", path, p.key.Value)
+			elPath := path + "[" + p.key.Value + "]"
 			mk, ok := d.mapKey(fd.MapKey(), p.key, elPath)
 			if !ok {
 				continue
@@ -321,7 +374,7 @@ func (d *decoder) decodeAny(n *yaml.Node, m protoreflect.Message, path string, a
 			}
 		}
 	} else {
-		entry := d.record(inner, path, at, parent)
+		entry := d.recordSized(inner, path, at, parent, len(rest))
 		d.decodeFields(rest, inner, entry)
 		d.anys[anyMsg] = entry
 		if name := mt.Descriptor().FullName(); name == "xds.type.v3.TypedStruct" || name == "udpa.type.v1.TypedStruct" {

@@ -1,7 +1,11 @@
 package bootstrap
 
 import (
-	"fmt"
+	"maps"
+	"strconv"
+	"sync"
+
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"gopkg.in/yaml.v3"
@@ -89,6 +93,9 @@ func hasDuplicateKey(ps []pair) bool {
 // element type's default (EmitNull), and a list inside the list is flattened
 // into it, except where the elements are google.protobuf.Value or ListValue.
 func (d *decoder) appendElements(list protoreflect.List, fd protoreflect.FieldDescriptor, elements []*yaml.Node, path string, entry *decodedMessage, next *int) {
+	if d.parallel(fd, elements) && d.appendParallel(list, elements, path, entry, next) {
+		return
+	}
 	msgName := protoreflect.FullName("")
 	if fd.Message() != nil {
 		msgName = fd.Message().FullName()
@@ -98,7 +105,7 @@ func (d *decoder) appendElements(list protoreflect.List, fd protoreflect.FieldDe
 		if d.over {
 			return
 		}
-		elPath := fmt.Sprintf("%s[%d]", path, *next)
+		elPath := path + "[" + strconv.Itoa(*next) + "]"
 		if el.Kind == yaml.SequenceNode && msgName != "google.protobuf.Value" && msgName != "google.protobuf.ListValue" {
 			d.note(el, elPath, "%s: a list inside the list; Envoy flattens it (protobuf's legacy JSON parsing)", fd.Name())
 			d.appendElements(list, fd, el.Content, path, entry, next)
@@ -122,4 +129,93 @@ func (d *decoder) appendElements(list protoreflect.List, fd protoreflect.FieldDe
 			list.Append(val)
 		}
 	}
+}
+
+// parallelMin is the fewest list elements decoded by more than one
+// goroutine: below it, starting them costs more than it saves.
+const parallelMin = 64
+
+// parallel reports whether the elements can be decoded by workers: a long
+// list of mappings into messages, where appendElements would neither
+// flatten nor fill in a null.
+func (d *decoder) parallel(fd protoreflect.FieldDescriptor, elements []*yaml.Node) bool {
+	if d.workers < 2 || len(elements) < parallelMin || fd.Message() == nil {
+		return false
+	}
+	if name := fd.Message().FullName(); name == "google.protobuf.Value" || name == "google.protobuf.ListValue" {
+		return false
+	}
+	for _, el := range elements {
+		if el.Kind != yaml.MappingNode {
+			return false
+		}
+	}
+	return true
+}
+
+// appendParallel decodes the elements (mappings, no aliases) as the serial
+// loop does, in d.workers shares at once, each by a decoder of its own
+// whose diagnostics and messages are then taken in the order of the
+// elements: the result is the serial one. It is false, with nothing
+// changed, when the shares took more nodes than the budget has left: the
+// serial loop then says where it ran out.
+func (d *decoder) appendParallel(list protoreflect.List, elements []*yaml.Node, path string, entry *decodedMessage, next *int) bool {
+	elems := make([]protoreflect.Value, len(elements))
+	for i := range elems {
+		elems[i] = list.NewElement()
+	}
+	n := min(d.workers, len(elements))
+	share := (len(elements) + n - 1) / n
+	ws := make([]*decoder, n)
+	var wg sync.WaitGroup
+	for w := range ws {
+		lo, hi := w*share, min(len(elements), (w+1)*share)
+		ws[w] = &decoder{sink: &sink{file: d.file, strict: d.strict}, tree: &tree{anys: make(map[*anypb.Any]*decodedMessage)},
+			dupWarned: make(map[*yaml.Node]bool), budget: d.budget, ctx: d.ctx}
+		run := func(wd *decoder) {
+			for i := lo; i < hi && !wd.over; i++ {
+				el := wd.resolve(elements[i])
+				if wd.over {
+					return
+				}
+				wd.decodeMessage(el, elems[i].Message(), path+"["+strconv.Itoa(*next+i)+"]", el, entry)
+			}
+		}
+		if w == len(ws)-1 {
+			run(ws[w]) // the last share on this goroutine
+			continue
+		}
+		wg.Add(1)
+		go func(wd *decoder) {
+			defer wg.Done()
+			run(wd)
+		}(ws[w])
+	}
+	wg.Wait()
+	used := 0
+	for _, w := range ws {
+		if w.cancelled {
+			d.over, d.cancelled = true, true
+			return true
+		}
+		used += d.budget - w.budget
+	}
+	if used > d.budget {
+		return false
+	}
+	d.budget -= used
+	for _, w := range ws {
+		d.diags = append(d.diags, w.diags...)
+		d.messages = append(d.messages, w.messages...)
+		for _, e := range w.messages {
+			d.byMsg[e.msg.Interface()] = e
+		}
+		maps.Copy(d.anys, w.anys)
+		maps.Copy(d.dupWarned, w.dupWarned)
+	}
+	for _, el := range elems {
+		list.Append(el)
+	}
+	*next += len(elements)
+	return true
 }

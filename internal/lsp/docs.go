@@ -23,9 +23,11 @@ type document struct {
 	claimed bool
 	closed  bool
 
-	timer   *time.Timer
-	running int  // validations under way
-	rerun   bool // the timer fired while two were: validate again when one ends
+	timer   *time.Timer        // the debounce, when there is one
+	running int                // validations under way
+	rerun   bool               // one was due while two ran: start it when one ends
+	ctx     context.Context    // the current version's validations'
+	cancel  context.CancelFunc // ends them, once a newer version comes
 
 	clusters []string              // cluster names of the last validation
 	lspDiags []protocol.Diagnostic // the last diagnostics published
@@ -63,10 +65,7 @@ func (s *server) open(u protocol.DocumentURI, text string, version int32) {
 	defer s.mu.Unlock()
 	d := &document{uri: u, path: pathOf(u), text: text, version: version}
 	if old := s.docs[u]; old != nil {
-		old.closed = true
-		if old.timer != nil {
-			old.timer.Stop()
-		}
+		old.end()
 	}
 	s.docs[u] = d
 	_, listed := s.cfg.Bootstraps[d.path]
@@ -107,101 +106,12 @@ func (s *server) close(u protocol.DocumentURI) {
 	if d == nil {
 		return
 	}
-	d.closed = true
-	if d.timer != nil {
-		d.timer.Stop()
-	}
+	d.end()
 	delete(s.docs, u)
 	if d.claimed && len(d.lspDiags) > 0 {
 		s.publish(d.uri, nil, nil)
 	}
 }
-
-// schedule (re)starts the document's debounce; s.mu is held.
-func (s *server) schedule(d *document) {
-	if s.stopped {
-		return
-	}
-	if d.timer == nil {
-		d.timer = time.AfterFunc(s.cfg.Debounce, func() { s.validate(d) })
-		return
-	}
-	d.timer.Reset(s.cfg.Debounce)
-}
-
-// stopAll stops every debounce; no validation starts after it.
-func (s *server) stopAll() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stopped = true
-	for _, d := range s.docs {
-		if d.timer != nil {
-			d.timer.Stop()
-		}
-	}
-}
-
-// maxValidations bounds the validations of one document at a time.
-const maxValidations = 2
-
-// validate checks the document's current text and publishes the result
-// unless the document changed meanwhile: a stale version is never
-// published.
-func (s *server) validate(d *document) {
-	s.mu.Lock()
-	if d.closed || s.stopped {
-		s.mu.Unlock()
-		return
-	}
-	// A validation of an older version is not waited for: its result will
-	// be dropped, and on two cores the newer one runs beside it. A third
-	// waits for one of them to end.
-	if d.running >= maxValidations {
-		d.rerun = true
-		s.mu.Unlock()
-		return
-	}
-	d.running++
-	text, version, path := d.text, d.version, d.path
-	opts, ok := s.cfg.Bootstraps[path]
-	if !ok {
-		opts = s.cfg.Default
-	}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	defer s.wg.Done()
-
-	res := bootstrap.Load(path, []byte(text), opts)
-	if afterLoad != nil {
-		afterLoad(version)
-	}
-	var diags []bootstrap.Diagnostic
-	for _, x := range res.Diagnostics {
-		if x.File == path {
-			diags = append(diags, x)
-		}
-	}
-	clusters := clusterNames(res.Bootstrap)
-
-	s.mu.Lock()
-	d.running--
-	if len(clusters) > 0 || res.Valid() {
-		d.clusters = clusters
-	}
-	if d.version == version && !d.closed && !s.stopped {
-		d.lspDiags = toLSP(text, diags)
-		s.publish(d.uri, &version, d.lspDiags)
-	}
-	again := d.rerun && !d.closed && !s.stopped
-	d.rerun = false
-	s.mu.Unlock()
-	if again {
-		s.validate(d)
-	}
-}
-
-// afterLoad, when set by a test, runs after each validation's Load.
-var afterLoad func(version int32)
 
 // publish sends textDocument/publishDiagnostics; s.mu is held, which
 // orders the publications of one document as its versions.

@@ -26,8 +26,10 @@ type Config struct {
 	// Default are the validate.* settings for other files, which are
 	// claimed when they read as a bootstrap.
 	Default bootstrap.Options
-	// Debounce is the quiet time after a change before it is validated
-	// (50 ms when zero).
+	// Debounce, when positive, is the quiet time after a change before it
+	// is validated. By default a change is validated at once: it cancels
+	// the validation of the version it replaces, so a burst of keystrokes
+	// costs no more than the validation of the last.
 	Debounce time.Duration
 	// Version is reported in serverInfo.
 	Version string
@@ -41,9 +43,6 @@ var errExitWithoutShutdown = errors.New("exit before shutdown")
 // notification, the end of in, or ctx's end. closer, when not nil, is
 // closed at the end so that a read blocked on in returns.
 func Serve(ctx context.Context, in io.Reader, out io.Writer, closer io.Closer, cfg Config) error {
-	if cfg.Debounce <= 0 {
-		cfg.Debounce = 50 * time.Millisecond
-	}
 	if closer == nil {
 		closer = io.NopCloser(nil)
 	}
@@ -51,7 +50,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, closer io.Closer, c
 	defer cancel()
 	st := newStream(in, out, closer)
 	conn := jsonrpc2.NewConn(st)
-	s := &server{cfg: cfg, conn: conn, docs: map[protocol.DocumentURI]*document{}, exited: make(chan struct{})}
+	s := &server{cfg: cfg, ctx: ctx, conn: conn, docs: map[protocol.DocumentURI]*document{}, exited: make(chan struct{})}
 	go loadDocs() // decompressed before the first hover needs it
 	conn.Go(ctx, s.handle)
 	select {
@@ -76,6 +75,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, closer io.Closer, c
 
 type server struct {
 	cfg  Config
+	ctx  context.Context // ends the validations when Serve ends
 	conn jsonrpc2.Conn
 	wg   sync.WaitGroup // validations under way
 
