@@ -66,56 +66,11 @@ var ErrAdminDown = errors.New("admin endpoint down")
 // fresh reads and of the last confirmed epoch. One read is the whole
 // /server_info; the others read only the epoch (Admin.EpochStat), which
 // costs a real Envoy a fraction of it, or the whole /server_info where
-// that stat cannot be read (an Envoy without it, the stand-in). Several
+// that stat cannot be read (an Envoy without it). Several
 // reads, because where admin shares its socket (SO_REUSEPORT,
 // envoyproxy/envoy#38146) fresh connections reach old epochs too.
 func (c *Confirmer) Before(ctx context.Context) (*adminv3.ServerInfo, uint32, error) {
-	type read struct {
-		info  *adminv3.ServerInfo
-		epoch *uint32 // from the stat alone
-		err   error
-	}
-	reads := make(chan read, 3)
-	for i := range 3 { // concurrently: each on its own fresh connection
-		go func() {
-			if i > 0 {
-				if epoch, err := c.Admin.EpochStat(ctx); err == nil {
-					reads <- read{epoch: &epoch}
-					return
-				}
-			}
-			info, err := c.Admin.ServerInfo(ctx)
-			reads <- read{info: info, err: err}
-		}()
-	}
-	var best *adminv3.ServerInfo
-	var statEpoch *uint32
-	var lastErr error
-	for range 3 {
-		r := <-reads
-		switch {
-		case r.epoch != nil:
-			if statEpoch == nil || *r.epoch > *statEpoch {
-				statEpoch = r.epoch
-			}
-		case r.err != nil:
-			lastErr = r.err
-		case best == nil || Epoch(r.info) > Epoch(best):
-			best = r.info
-		}
-	}
-	// A higher epoch seen only in a stat: its whole /server_info is wanted
-	// (its uptimes, its initializing mark), from the same shared socket.
-	for try := 0; statEpoch != nil && (best == nil || *statEpoch > Epoch(best)) && try < 3; try++ {
-		info, err := c.Admin.ServerInfo(ctx)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		if best == nil || Epoch(info) > Epoch(best) {
-			best = info
-		}
-	}
+	best, statEpoch, lastErr := c.readEpochs(ctx)
 	c.blind = false
 	switch {
 	case best == nil && c.highest != nil && IsRefused(lastErr):
@@ -145,6 +100,55 @@ func (c *Confirmer) Before(ctx context.Context) (*adminv3.ServerInfo, uint32, er
 	}
 	c.remember(before, best)
 	return best, before, nil
+}
+
+// readEpochs makes Before's fresh reads, concurrently: one whole
+// /server_info and two of the epoch stat (whole where the stat is
+// missing). A higher epoch seen only in a stat is read whole again, from
+// the same shared socket, for its uptimes and its initializing mark.
+func (c *Confirmer) readEpochs(ctx context.Context) (best *adminv3.ServerInfo, statEpoch *uint32, lastErr error) {
+	type read struct {
+		info  *adminv3.ServerInfo
+		epoch *uint32 // from the stat alone
+		err   error
+	}
+	reads := make(chan read, 3)
+	for i := range 3 { // concurrently: each on its own fresh connection
+		go func() {
+			if i > 0 {
+				if epoch, err := c.Admin.EpochStat(ctx); err == nil {
+					reads <- read{epoch: &epoch}
+					return
+				}
+			}
+			info, err := c.Admin.ServerInfo(ctx)
+			reads <- read{info: info, err: err}
+		}()
+	}
+	for range 3 {
+		r := <-reads
+		switch {
+		case r.epoch != nil:
+			if statEpoch == nil || *r.epoch > *statEpoch {
+				statEpoch = r.epoch
+			}
+		case r.err != nil:
+			lastErr = r.err
+		case best == nil || Epoch(r.info) > Epoch(best):
+			best = r.info
+		}
+	}
+	for try := 0; statEpoch != nil && (best == nil || *statEpoch > Epoch(best)) && try < 3; try++ {
+		info, err := c.Admin.ServerInfo(ctx)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if best == nil || Epoch(info) > Epoch(best) {
+			best = info
+		}
+	}
+	return best, statEpoch, lastErr
 }
 
 // ErrHotRestartInitializing: Envoy's hot restart stayed "initializing",
