@@ -1,40 +1,21 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
 	"github.com/envoy-reloader/envoy-reloader/restart"
 )
-
-// syncBuffer is an io.Writer the test can read while epochs write to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // shellEnvoy is a command line shaped like Envoy's (-c first) whose epochs
 // are shells: what the supervisor does with processes, signals and output
@@ -63,7 +44,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // ignores SIGTERM by SIGKILL; no goroutine is left.
 func TestSupervisorStartsEpochsAndEndsThemAll(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	out := &syncBuffer{}
+	out := &envoytest.SyncBuffer{}
 	s := &Supervisor{Argv: shellEnvoy(`trap "" TERM; echo "args: $*"; while :; do sleep 0.05; done`), Out: out, Level: LevelWarning, StopTimeout: 300 * time.Millisecond}
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
