@@ -201,28 +201,6 @@ func (r *restarter) initDone() {
 	}
 }
 
-// restoreShm clears the mark a failed newest epoch left in Envoy's shared
-// memory. The restarter starts no epoch while one initializes, so the mark
-// can only be that epoch's.
-func (r *restarter) restoreShm(epoch int) {
-	if r.shm == "" {
-		return
-	}
-	s, err := hotrestartshm.Read(r.shm)
-	switch {
-	case err != nil:
-		r.log("cannot restore Envoy's hot-restart state after epoch %d failed: %v", epoch, err)
-	case s.Exists && !s.Known:
-		r.log("cannot restore Envoy's hot-restart state after epoch %d failed: %s has a layout this restarter does not know", epoch, r.shm)
-	case s.Initializing:
-		if err := hotrestartshm.ClearInitializing(r.shm); err != nil {
-			r.log("cannot restore Envoy's hot-restart state after epoch %d failed: %v", epoch, err)
-			return
-		}
-		r.log("epoch %d failed while initializing; restored Envoy's hot-restart state (cleared the initializing flag in %s, envoyproxy/envoy#33446), so the next epoch can start", epoch, r.shm)
-	}
-}
-
 func sigName(sig os.Signal) string {
 	if s, ok := sig.(syscall.Signal); ok && s == syscall.SIGINT {
 		return "SIGINT"
@@ -329,7 +307,9 @@ func (r *restarter) reap() (code int, done bool) {
 		}
 		r.log("epoch %d failed; the running epoch keeps serving (--on-child-failure=keep), next restart is epoch %d", epoch, r.nextEpoch)
 		if initializing {
-			r.restoreShm(epoch)
+			if msg := hotrestartshm.RestoreAfterFailure(r.shm, epoch, "restarter"); msg != "" {
+				r.log("%s", msg)
+			}
 		}
 	}
 	if r.init == nil && r.heldHUP && len(r.children) > 0 {

@@ -104,3 +104,27 @@ func ClearInitializing(path string) error {
 	}
 	return nil
 }
+
+// RestoreAfterFailure clears the mark a failed newest epoch left in
+// Envoy's shared memory at path (envoyproxy/envoy#33446), for whoever
+// starts the epochs (who: "reloader", "restarter") and so knows that no
+// other epoch initializes: the mark can only be the failed one's. It
+// returns the line to log, or "" when there was nothing to restore.
+func RestoreAfterFailure(path string, epoch int, who string) string {
+	if path == "" {
+		return ""
+	}
+	st, err := Read(path)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("cannot restore Envoy's hot-restart state after epoch %d failed: %v", epoch, err)
+	case st.Exists && !st.Known:
+		return fmt.Sprintf("cannot restore Envoy's hot-restart state after epoch %d failed: %s has a layout this %s does not know", epoch, path, who)
+	case st.Initializing:
+		if err := ClearInitializing(path); err != nil {
+			return fmt.Sprintf("cannot restore Envoy's hot-restart state after epoch %d failed: %v", epoch, err)
+		}
+		return fmt.Sprintf("epoch %d failed while initializing; restored Envoy's hot-restart state (cleared the initializing flag in %s, envoyproxy/envoy#33446), so the next epoch can start", epoch, path)
+	}
+	return ""
+}

@@ -206,7 +206,9 @@ func (s *Supervisor) reap(cmd *exec.Cmd, e *epoch) {
 	}
 	if newest && code != 0 && left > 0 {
 		s.own("epoch %d failed; the running epoch keeps serving, next restart is epoch %d", e.n, e.n)
-		s.restoreShm(e.n)
+		if msg := hotrestartshm.RestoreAfterFailure(s.shm, e.n, "reloader"); msg != "" {
+			s.own("%s", msg)
+		}
 	}
 	close(e.done)
 	if left == 0 {
@@ -228,28 +230,6 @@ func exitCode(ws syscall.WaitStatus) int {
 		return 128 + int(ws.Signal())
 	}
 	return ws.ExitStatus()
-}
-
-// restoreShm clears the mark a failed newest epoch left in Envoy's shared
-// memory (envoyproxy/envoy#33446): no epoch starts while another
-// initializes, so the mark can only be that epoch's.
-func (s *Supervisor) restoreShm(n int) {
-	if s.shm == "" {
-		return
-	}
-	st, err := hotrestartshm.Read(s.shm)
-	switch {
-	case err != nil:
-		s.own("cannot restore Envoy's hot-restart state after epoch %d failed: %v", n, err)
-	case st.Exists && !st.Known:
-		s.own("cannot restore Envoy's hot-restart state after epoch %d failed: %s has a layout this reloader does not know", n, s.shm)
-	case st.Initializing:
-		if err := hotrestartshm.ClearInitializing(s.shm); err != nil {
-			s.own("cannot restore Envoy's hot-restart state after epoch %d failed: %v", n, err)
-			return
-		}
-		s.own("epoch %d failed while initializing; restored Envoy's hot-restart state (cleared the initializing flag in %s, envoyproxy/envoy#33446), so the next epoch can start", n, s.shm)
-	}
 }
 
 // Stop ends every epoch: SIGTERM to each one's process group, SIGKILL
