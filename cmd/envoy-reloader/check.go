@@ -39,6 +39,7 @@ FILE:LINE:COL: error|warning: message. Exit status: 0 when all are valid
 			var checked []report.Checked
 			invalid := false
 			for i, f := range files {
+				opts[i].Index = envoyBin != "" // Envoy's verdict is placed by its field path
 				res, err := bootstrap.LoadFile(f, opts[i])
 				if err != nil {
 					return usageErr(fmt.Errorf("%s: %w", f, err))

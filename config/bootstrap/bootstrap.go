@@ -35,6 +35,11 @@ type Options struct {
 	// DenyDeprecated makes deprecated fields and enum values errors; they
 	// are warnings otherwise, whatever Strict says.
 	DenyDeprecated bool
+	// Index asks for Result.Index, where each decoded field is written.
+	// Callers that place messages by field path set it (check --envoy);
+	// the watch loop and the language server, which validate on every
+	// change, do not pay for it.
+	Index bool
 
 	// keepSemanticErrors keeps the semantic checks' errors of a bootstrap
 	// that did not validate: for tests of one rule on a sketch of a config.
@@ -50,8 +55,8 @@ type Result struct {
 	// ReferencedFiles are the files the bootstrap names (path_config_source
 	// paths, DataSource filenames), as written in it.
 	ReferencedFiles []ReferencedFile
-	// Index is where each decoded field is written; nil when the YAML did
-	// not parse.
+	// Index is where each decoded field is written, when Options.Index
+	// asked for it; nil when the YAML did not parse.
 	Index *Index
 	// Digest is the SHA-256 of the bytes validated, to tell later whether
 	// the file still holds them.
@@ -149,7 +154,9 @@ func LoadContext(ctx context.Context, file string, data []byte, opts Options) (*
 			}
 		}
 	}
-	res.Index = newIndex(d.tree)
+	if opts.Index {
+		res.Index = newIndex(d.tree)
+	}
 	if opts.DenyDeprecated {
 		DenyDeprecated(d.diags)
 	}

@@ -29,7 +29,8 @@ type IndexedField struct {
 // message and every field set in one (not inside Struct values nor map
 // values that are not messages). Load records the positions once from
 // what it decoded, so its callers (check --envoy placing Envoy's verdict,
-// the language server) read them without parsing the YAML again; the
+// the language server) read them without parsing the YAML again (when
+// Options.Index asks: nobody else pays for it); the
 // paths and the look-up by path are made on first use, so a Load nobody
 // asks costs a slice.
 type Index struct {

@@ -25,7 +25,7 @@ func TestIndexLocate(t *testing.T) {
       filter_metadata:
         "my_key": {}
 `)
-	res := Load("index.yaml", data, Options{})
+	res := Load("index.yaml", data, Options{Index: true})
 	if !res.Valid() {
 		t.Fatalf("not valid: %v", res.Diagnostics)
 	}
@@ -60,7 +60,10 @@ func TestIndexLocate(t *testing.T) {
 			t.Fatalf("fields out of document order: %v before %v", fields[i-1], fields[i])
 		}
 	}
-	if broken := Load("broken.yaml", []byte("a: [\n"), Options{}); broken.Index != nil {
+	if unasked := Load("index.yaml", data, Options{}); unasked.Index != nil {
+		t.Error("an index nobody asked for was built")
+	}
+	if broken := Load("broken.yaml", []byte("a: [\n"), Options{Index: true}); broken.Index != nil {
 		t.Errorf("a file that does not parse has an index: %v", broken.Index.Fields())
 	}
 }
@@ -73,7 +76,7 @@ func TestIndexLocate(t *testing.T) {
 func TestIndexAgreesWithTheYAMLWalk(t *testing.T) {
 	checked := 0
 	for _, file := range corpusBootstraps(t) {
-		res, err := LoadFile(file, Options{})
+		res, err := LoadFile(file, Options{Index: true})
 		if err != nil || res.Index == nil {
 			continue
 		}
