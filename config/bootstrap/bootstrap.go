@@ -276,19 +276,20 @@ func yamlSyntaxDiagnostic(file string, data []byte, err error) Diagnostic {
 	m := yamlLine.FindStringSubmatch(err.Error())
 	if m == nil {
 		// Errors without a line (an unknown anchor) are placed by the scan.
-		if p, ok := yamlsyntax.TokenProblem(string(data)); ok {
+		if p, ok := yamlsyntax.Read(string(data)).TokenProblem(); ok {
 			d.Line, d.Col, d.Message = p.Line, p.Col, d.Message+": "+p.Msg
 		}
 		return d
 	}
 	// libyaml's context mark is often far from the mistake: look for it,
 	// by indentation first where the message speaks of block structure.
-	finders := []func(string) (yamlsyntax.Problem, bool){yamlsyntax.TokenProblem, yamlsyntax.IndentProblem}
+	f := yamlsyntax.Read(string(data))
+	finders := []func() (yamlsyntax.Problem, bool){f.TokenProblem, f.IndentProblem}
 	if structural(m[2]) {
 		finders[0], finders[1] = finders[1], finders[0]
 	}
 	for _, find := range finders {
-		if p, ok := find(string(data)); ok {
+		if p, ok := find(); ok {
 			d.Line, d.Col, d.Message = p.Line, p.Col, "YAML: "+m[2]+": "+p.Msg
 			return d
 		}

@@ -132,10 +132,12 @@ func valueOf(toks []Token) valueKind {
 
 // IndentProblem returns the first place where the block structure of data
 // breaks, or ok false when it finds none.
-func IndentProblem(data string) (Problem, bool) {
-	lines := strings.Split(data, "\n")
-	toks := Lex(data)
-	return walkIndent(toks, lines, usualOffsets(toks, lines))
+func IndentProblem(data string) (Problem, bool) { return Read(data).IndentProblem() }
+
+// IndentProblem returns the first place where the file's block structure
+// breaks, or ok false when it finds none.
+func (f *File) IndentProblem() (Problem, bool) {
+	return walkIndent(f.toks, f.lines, usualOffsets(f.toks, f.lines))
 }
 
 // usualOffsets counts how deep, relative to their parent, blocks are

@@ -12,23 +12,36 @@ import (
 // lexer's tokens for these few cases and points at the offending character
 // itself.
 
+// File is a file lexed once, for both readings.
+type File struct {
+	lines []string
+	toks  []Token
+}
+
+// Read lexes data.
+func Read(data string) *File {
+	return &File{lines: strings.Split(data, "\n"), toks: Lex(data)}
+}
+
 // TokenProblem returns the first token-level problem in data, or ok false.
-func TokenProblem(data string) (Problem, bool) {
-	p, ok := tokenProblem(Lex(data))
+func TokenProblem(data string) (Problem, bool) { return Read(data).TokenProblem() }
+
+// TokenProblem returns the file's first token-level problem, or ok false.
+func (f *File) TokenProblem() (Problem, bool) {
+	p, ok := tokenProblem(f.toks)
 	if ok {
-		p.Col = runeColumn(data, p.Line, p.Col)
+		p.Col = f.runeColumn(p.Line, p.Col)
 	}
 	return p, ok
 }
 
 // runeColumn turns a byte column of a line into a column in characters,
 // as yaml.v3 counts them (and so every other diagnostic).
-func runeColumn(data string, line, col int) int {
-	lines := strings.SplitN(data, "\n", line+1)
-	if line < 1 || line > len(lines) || col-1 > len(lines[line-1]) {
+func (f *File) runeColumn(line, col int) int {
+	if line < 1 || line > len(f.lines) || col-1 > len(f.lines[line-1]) {
 		return col
 	}
-	return utf8.RuneCountInString(lines[line-1][:col-1]) + 1
+	return utf8.RuneCountInString(f.lines[line-1][:col-1]) + 1
 }
 
 func tokenProblem(toks []Token) (Problem, bool) {
