@@ -50,6 +50,11 @@ func (r *runner) mark(f string, complete bool) {
 		}
 	}
 	r.armEarly(now, due)
+	if complete && r.w.opts.Early > 0 && !due.After(now.Add(r.w.opts.Settle)) {
+		// A rename completed the save, and nothing else pending is still
+		// being written: the consumer's checks may run during the settle.
+		r.hintEarly()
+	}
 	wait := due.Sub(now)
 	if r.w.opts.MaxWait > 0 {
 		if untilMax := r.first.Add(r.w.opts.MaxWait).Sub(now); untilMax < wait {

@@ -12,7 +12,8 @@ import (
 // one write, final long before the debounce ends. So once a burst has
 // been quiet for Options.Early, its files are hinted: the consumer may
 // check them ahead, and must still judge by the batch, which can only come
-// later and say otherwise.
+// later and say otherwise. A save by rename is whole at once: it is hinted
+// at its rename, so that the checks run while the settle passes.
 type earlyHints struct {
 	mu    sync.Mutex
 	files []string

@@ -2,23 +2,23 @@ package watch
 
 import (
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 )
 
 // A save in place, which must wait out the whole debounce, is hinted early
-// once quiet; a save by rename, due at once, is not hinted at all; and the
-// batch still comes, after the hint.
+// once quiet; a save by rename at its rename, before its settle ends; and
+// the batch still comes, after the hint.
 func TestEarlyHintOfAWriteInPlace(t *testing.T) {
 	tests := []struct {
-		name   string
-		save   func(t *testing.T, file, content string)
-		hinted bool
+		name string
+		save func(t *testing.T, file, content string)
 	}{
-		{"write in place", savePatternNamed(t, "write in place"), true},
-		{"truncate then write", savePatternNamed(t, "truncate then write"), true},
-		{"temp file renamed over", savePatternNamed(t, "temp file renamed over"), false},
+		{"write in place", savePatternNamed(t, "write in place")},
+		{"truncate then write", savePatternNamed(t, "truncate then write")},
+		{"temp file renamed over", savePatternNamed(t, "temp file renamed over")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,12 +49,10 @@ func TestEarlyHintOfAWriteInPlace(t *testing.T) {
 				break
 			}
 			switch {
-			case tc.hinted && hintedAt.IsZero():
+			case hintedAt.IsZero():
 				t.Fatal("no early hint before the batch")
-			case tc.hinted && hintedAt.Sub(saved) >= 400*time.Millisecond:
+			case hintedAt.Sub(saved) >= 400*time.Millisecond:
 				t.Fatalf("hinted %s after the save: not before the debounce ended", hintedAt.Sub(saved))
-			case !tc.hinted && !hintedAt.IsZero():
-				t.Fatal("a save due at once was hinted")
 			}
 		})
 	}
@@ -83,5 +81,31 @@ func TestEarlyHintWaitsForQuiet(t *testing.T) {
 	case <-h.w.Early():
 	case <-time.After(5 * time.Second):
 		t.Fatal("no hint once the writer stopped")
+	}
+}
+
+// A rename is hinted at once only when nothing else pending is still being
+// written: a file written in place beside it waits for its own quiet.
+func TestRenameBesideAWriteWaitsForQuiet(t *testing.T) {
+	dir := t.TempDir()
+	renamed, written := filepath.Join(dir, "envoy.yaml"), filepath.Join(dir, "cds.yaml")
+	must(t, os.WriteFile(renamed, []byte("a: 1\n"), 0o644))
+	must(t, os.WriteFile(written, []byte("b: 1\n"), 0o644))
+	h := start(t, []string{renamed, written}, nil, Options{Debounce: time.Second, Early: 300 * time.Millisecond})
+	must(t, os.WriteFile(written, []byte("b: 2\n"), 0o644))
+	must(t, os.WriteFile(renamed+".tmp", []byte("a: 2\n"), 0o644))
+	must(t, os.Rename(renamed+".tmp", renamed))
+	select {
+	case <-h.w.Early():
+		t.Fatalf("hinted %v at the rename while %s waits out its quiet", h.w.TakeEarly(), written)
+	case <-time.After(150 * time.Millisecond):
+	}
+	select {
+	case <-h.w.Early():
+		if files := h.w.TakeEarly(); !slices.Contains(files, renamed) || !slices.Contains(files, written) {
+			t.Fatalf("hinted %v, want both files", files)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no hint once the write was quiet")
 	}
 }
