@@ -151,6 +151,37 @@ func (c *Confirmer) readEpochs(ctx context.Context) (best *adminv3.ServerInfo, s
 	return best, statEpoch, lastErr
 }
 
+// stillAt reports whether two fresh reads of the epoch gauge, together,
+// show epoch and nothing higher, so that an epoch read ahead (Prepare) can
+// stand for Before's reads: every answer must come, and none may be
+// higher. It then remembers epoch as Before would.
+func (c *Confirmer) stillAt(ctx context.Context, epoch uint32) bool {
+	if c.highest != nil && *c.highest > epoch {
+		return false
+	}
+	reads := make(chan error, 2)
+	for range 2 {
+		go func() {
+			got, err := c.Admin.EpochStat(ctx)
+			if err == nil && got != epoch {
+				err = fmt.Errorf("epoch %d, not %d", got, epoch)
+			}
+			reads <- err
+		}()
+	}
+	ok := true
+	for range 2 {
+		if err := <-reads; err != nil {
+			ok = false
+		}
+	}
+	if ok {
+		c.blind = false
+		c.remember(epoch, nil)
+	}
+	return ok
+}
+
 // ErrHotRestartInitializing: Envoy's hot restart stayed "initializing",
 // so Envoy would refuse a new epoch ("previous envoy process is still
 // initializing"): a new epoch is still starting, or one died while
@@ -233,6 +264,15 @@ type Watchdog func(ctx context.Context) error
 // Wait polls until an epoch higher than before is LIVE, the timeout passes,
 // or watchdog reports a failure.
 func (c *Confirmer) Wait(ctx context.Context, before uint32, watchdog Watchdog) (*adminv3.ServerInfo, *Failure, error) {
+	info, fail, _, err := c.wait(ctx, before, watchdog, nil)
+	return info, fail, err
+}
+
+// wait is Wait that calls onLive when the gauges show a new epoch LIVE,
+// just before the whole /server_info that confirms it, so that a read the
+// confirmation leads to can go beside it; withLive says the confirmation
+// came from that very read.
+func (c *Confirmer) wait(ctx context.Context, before uint32, watchdog Watchdog, onLive func()) (_ *adminv3.ServerInfo, _ *Failure, withLive bool, _ error) {
 	deadline := time.Now().Add(c.Timeout)
 	ticker := time.NewTicker(c.Interval)
 	defer ticker.Stop()
@@ -250,41 +290,46 @@ func (c *Confirmer) Wait(ctx context.Context, before uint32, watchdog Watchdog) 
 	nextFull := signalled.Add(watchdogEvery)
 	for {
 		full := c.blind || c.noStats || !time.Now().Before(nextFull)
+		live := false
 		if !full {
-			full = c.pollGauges(ctx, before, &fail)
+			live = c.pollGauges(ctx, before, &fail)
+			full = live || c.noStats
+		}
+		if live && onLive != nil {
+			onLive()
 		}
 		if full {
 			nextFull = time.Now().Add(watchdogEvery)
 			if info, done := c.pollServerInfo(ctx, before, signalled, &fail); done {
-				return info, nil, nil
+				return info, nil, live, nil
 			}
 		}
 		if watchdog != nil && !time.Now().Before(nextWatchdog) {
 			nextWatchdog = time.Now().Add(watchdogEvery)
 			if werr := watchdog(ctx); werr != nil {
-				return nil, &fail, werr
+				return nil, &fail, false, werr
 			}
 		}
 		if time.Now().After(deadline) {
-			return nil, &fail, fmt.Errorf("%w: no epoch above %d was LIVE within %s", ErrNotConfirmed, before, c.Timeout)
+			return nil, &fail, false, fmt.Errorf("%w: no epoch above %d was LIVE within %s", ErrNotConfirmed, before, c.Timeout)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, &fail, ctx.Err()
+			return nil, &fail, false, ctx.Err()
 		case <-ticker.C:
 		}
 	}
 }
 
-// pollGauges reads the epoch and state gauges; it reports whether the
-// whole /server_info is wanted now: a new epoch is LIVE, or this Envoy has
-// no such gauges (then it is not asked again).
-func (c *Confirmer) pollGauges(ctx context.Context, before uint32, fail *Failure) (full bool) {
+// pollGauges reads the epoch and state gauges; it reports whether they
+// show a new epoch LIVE. An Envoy without them sets noStats (and is not
+// asked again): the whole /server_info is wanted then.
+func (c *Confirmer) pollGauges(ctx context.Context, before uint32, fail *Failure) (live bool) {
 	epoch, state, err := c.Admin.EpochState(ctx)
 	switch {
 	case errors.Is(err, ErrNoStat):
 		c.noStats = true
-		return true
+		return false
 	case err == nil && epoch > before && state == adminv3.ServerInfo_LIVE:
 		return true
 	case err == nil && epoch > before:

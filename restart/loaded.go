@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
@@ -55,7 +56,14 @@ func (a *attempt) verifyLoaded(ctx context.Context, out *Outcome, res *bootstrap
 			return staleAfterLive(fmt.Sprintf("Envoy in %s runs %s, not the watched %s (which it would see as %s)", a.Target.Describe(), got, res.File, want))
 		}
 	}
-	loaded, err := a.Confirmer.Admin.LoadedBootstrap(ctx)
+	var loaded *bootstrapv3.Bootstrap
+	var err error
+	if a.loadedRead != nil {
+		r := <-a.loadedRead
+		loaded, err = r.bootstrap, r.err
+	} else {
+		loaded, err = a.Confirmer.Admin.LoadedBootstrap(ctx)
+	}
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("could not verify the loaded config: %v", err))
@@ -82,3 +90,53 @@ func (e staleAfterLive) Error() string { return string(e) }
 
 // Is makes errors.Is(err, ErrStale) true.
 func (e staleAfterLive) Is(target error) bool { return target == ErrStale }
+
+// loadedBootstrap is one read of /config_dump's bootstrap.
+type loadedBootstrap struct {
+	bootstrap *bootstrapv3.Bootstrap
+	err       error
+}
+
+// loadedPrefetch reads /config_dump's bootstrap each time the gauges show
+// the new epoch LIVE, beside the /server_info read that then confirms it:
+// the two reads wait for Envoy's main thread together rather than one
+// after the other. Only the read started with the confirming one is used.
+type loadedPrefetch struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	admin  *Admin
+	wg     sync.WaitGroup
+	last   chan loadedBootstrap
+}
+
+// prefetchLoaded prepares the read when the proof will need it.
+func (a *attempt) prefetchLoaded(ctx context.Context) *loadedPrefetch {
+	p := &loadedPrefetch{admin: a.Confirmer.Admin}
+	if a.res == nil || a.res.Bootstrap == nil {
+		return p
+	}
+	p.ctx, p.cancel = context.WithCancel(ctx)
+	return p
+}
+
+func (p *loadedPrefetch) start() {
+	if p.ctx == nil {
+		return
+	}
+	read := make(chan loadedBootstrap, 1)
+	p.last = read
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		b, err := p.admin.LoadedBootstrap(p.ctx)
+		read <- loadedBootstrap{b, err}
+	}()
+}
+
+// stop ends the reads still under way, once the proof is made.
+func (p *loadedPrefetch) stop() {
+	if p.cancel != nil {
+		p.cancel()
+	}
+	p.wg.Wait()
+}

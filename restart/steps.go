@@ -50,6 +50,9 @@ type attempt struct {
 	// selfValidated: the restarter validates the config on the signal, so
 	// no validate runs before it.
 	selfValidated bool
+	// loadedRead is /config_dump's bootstrap, read beside the /server_info
+	// that confirmed the epoch (nil: verifyLoaded reads it).
+	loadedRead <-chan loadedBootstrap
 }
 
 // checkTarget: the target can take a signal now, and a new instance of
@@ -98,6 +101,11 @@ func (a *attempt) readEpochBefore(ctx context.Context) error {
 		a.Confirmer.ClosedByFailedEpoch = func(ctx context.Context) bool {
 			return newestEpochFailed(a.diagnose.LogsSince(ctx, time.Time{}, failureEvidenceLines))
 		}
+	}
+	if info, epoch, ok := a.HotRestart.epochReadAhead(a.instance); ok && a.Confirmer.stillAt(ctx, epoch) {
+		a.beforeInfo, a.before = info, epoch
+		a.out.PreviousEpoch = &epoch
+		return nil
 	}
 	beforeInfo, before, err := a.Confirmer.Before(ctx)
 	switch {
@@ -172,8 +180,13 @@ func (a *attempt) confirm(ctx context.Context) error {
 	if a.diagnose != nil {
 		watchdog = a.diagnose.Watchdog(a.signalled)
 	}
-	info, failure, err := a.Confirmer.Wait(ctx, a.before, watchdog)
+	prefetch := a.prefetchLoaded(ctx)
+	defer prefetch.stop()
+	info, failure, withLive, err := a.Confirmer.wait(ctx, a.before, watchdog, prefetch.start)
 	a.out.Confirm = time.Since(start)
+	if withLive {
+		a.loadedRead = prefetch.last
+	}
 	if err == nil {
 		a.HotRestart.instance = a.instance
 		epoch := Epoch(info)
