@@ -139,7 +139,7 @@ func Defaults() Settings {
 		Validate:  Validate{Envoy: "auto", EnvoyCommand: []string{}},
 		Target:    Target{Signal: "SIGHUP"},
 		Admin:     Admin{URL: "http://127.0.0.1:9901"},
-		Confirm:   Confirm{Interval: 10 * time.Millisecond, Timeout: 15 * time.Second},
+		Confirm:   Confirm{Interval: 5 * time.Millisecond, Timeout: 15 * time.Second},
 		Run:       Run{Command: []string{}, EnvoyLog: "warning", StopTimeout: 10 * time.Second},
 		Paths:     map[string]string{},
 		Watch: Watch{
