@@ -4,9 +4,9 @@ import "testing"
 
 // A save in place waits out the debounce; the container's envoy --mode
 // validate runs during that wait, and the reload uses its verdict
-// (envoy_validate_ahead). A save by rename is due at once: nothing to run
-// ahead of.
-func TestInPlaceSaveIsValidatedInTheContainerAhead(t *testing.T) {
+// (envoy_validate_ahead). A save by rename is whole at its rename: its
+// validate starts there, while the settle passes.
+func TestSavesAreValidatedInTheContainerAhead(t *testing.T) {
 	onEachEnvoy(t, func(t *testing.T) {
 		requireDocker(t)
 		c := runEnvoy(t, uniqueName("envoy-e2e-ahead"))
@@ -21,8 +21,11 @@ func TestInPlaceSaveIsValidatedInTheContainerAhead(t *testing.T) {
 		}
 		saveAtomically(t, c.config, withNode(containerConfig("a"), "renamed"))
 		ev = r.wait(t, "reload")
-		if ev["result"] != "ok" || num(ev, "epoch") != 2 || ev["envoy_validate_ahead"] != nil || ev["envoy_validate_ms"] == nil {
+		if ev["result"] != "ok" || num(ev, "epoch") != 2 || ev["envoy_validate_ahead"] != true || ev["envoy_validate_ms"] == nil {
 			t.Fatalf("save by rename: %v", ev)
+		}
+		if got := c.nodeID(t); got != "renamed" {
+			t.Fatalf("Envoy runs node %q", got)
 		}
 	})
 }

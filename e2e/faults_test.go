@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
 	dockertarget "github.com/envoy-reloader/envoy-reloader/restart/docker"
@@ -88,11 +92,23 @@ func (p *dockerProxy) stop() {
 
 func withNode(config, id string) string { return "node: {id: " + id + "}\n" + config }
 
+// nodeID reads the node of the Envoy answering, which restart.Admin does
+// not decode (nothing in the product reads it), on a fresh connection.
 func (c *envoyContainer) nodeID(t *testing.T) string {
 	t.Helper()
-	info, err := c.admin.ServerInfo(context.Background())
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+	resp, err := client.Get(c.admin.URL() + "/server_info")
 	if err != nil {
 		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := &adminv3.ServerInfo{}
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, info); err != nil {
+		t.Fatalf("/server_info: %v", err)
 	}
 	return info.GetNode().GetId()
 }
