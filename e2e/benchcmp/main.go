@@ -59,6 +59,7 @@ type rowSet struct {
 	ReloaderMedian     float64            `json:"reloader_median_ms"`
 	ReloaderOverhead   float64            `json:"reloader_overhead_median_ms"`
 	ReloaderNoEnvoyVal float64            `json:"reloader_without_envoy_validate_overhead_median_ms"`
+	RenameNoEnvoyVal   float64            `json:"reloader_rename_without_envoy_validate_overhead_median_ms"`
 	KeepAliveMedian    float64            `json:"keepalive_client_median_ms"`
 	KeepAliveCapped    int                `json:"keepalive_client_capped_runs"`
 	DockerRestart      float64            `json:"docker_restart_median_ms"`
@@ -176,7 +177,10 @@ type bench struct {
 	renamePhases      map[string][]float64
 	overheads         []float64
 	noValOverheads    []float64
-	capped            int
+	// renameNoValOverheads: by rename, beyond the settle, the container's
+	// validate and Envoy's start.
+	renameNoValOverheads []float64
+	capped               int
 	// selfValidate: the container's restarter validates (--validate);
 	// its validate and exec → LIVE times are kept per save kind.
 	selfValidate bool
@@ -244,6 +248,7 @@ func measureRowSet(initDelay time.Duration, runs int) (rowSet, error) {
 		ReloaderMedian:     median(times["reloader"]),
 		ReloaderOverhead:   median(b.overheads),
 		ReloaderNoEnvoyVal: median(b.noValOverheads),
+		RenameNoEnvoyVal:   median(b.renameNoValOverheads),
 		KeepAliveMedian:    median(times["keepalive"]),
 		KeepAliveCapped:    b.capped,
 		DockerRestart:      median(times["docker_restart"]),
@@ -350,6 +355,7 @@ func printReport(r results) {
 		}
 		fmt.Printf("\nenvoy-reloader overhead beyond debounce (%s) and Envoy's own start (exec to 'starting main dispatch loop', from its log): median %.1f ms (%.1f ms without the container's `envoy --mode validate`).\n",
 			debounce, rs.ReloaderOverhead, rs.ReloaderNoEnvoyVal)
+		fmt.Printf("By rename, beyond the settle (%s), the container's `envoy --mode validate` and Envoy's own start: median %.1f ms.\n", settle, rs.RenameNoEnvoyVal)
 		for _, kind := range []struct {
 			name   string
 			phases map[string]float64

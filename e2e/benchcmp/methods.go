@@ -64,12 +64,13 @@ func (b *bench) viaReloaderSave(rename bool) (time.Duration, error) {
 	if b.selfValidate {
 		return total, b.recordSelf(rename, total, wait, start)
 	}
+	overhead := float64((total - wait - start).Microseconds()) / 1000
+	envoyValidate, _ := ev["envoy_validate_ms"].(float64)
 	if rename {
+		b.renameNoValOverheads = append(b.renameNoValOverheads, overhead-envoyValidate)
 		return total, nil
 	}
-	overhead := float64((total - wait - start).Microseconds()) / 1000
 	b.overheads = append(b.overheads, overhead)
-	envoyValidate, _ := ev["envoy_validate_ms"].(float64)
 	b.noValOverheads = append(b.noValOverheads, overhead-envoyValidate)
 	return total, nil
 }
@@ -80,7 +81,7 @@ func (b *bench) dropWarmUp() {
 	clear(b.phases)
 	clear(b.renamePhases)
 	clear(b.selfTimes)
-	b.overheads, b.noValOverheads = nil, nil
+	b.overheads, b.noValOverheads, b.renameNoValOverheads = nil, nil, nil
 }
 
 var logStamp = regexp.MustCompile(`^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\]`)
