@@ -109,3 +109,30 @@ func TestRenameBesideAWriteWaitsForQuiet(t *testing.T) {
 		t.Fatal("no hint once the write was quiet")
 	}
 }
+
+// TestEarlyDefault: a save in place is hinted after a few quiet
+// milliseconds, or Settle when it is shorter, and never once Settle is
+// off; an Early given is kept.
+func TestEarlyDefault(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opts Options
+		want time.Duration
+	}{
+		{"defaults", Options{}, earlyQuiet},
+		{"a longer settle", Options{Settle: 40 * time.Millisecond}, earlyQuiet},
+		{"a shorter settle", Options{Settle: 2 * time.Millisecond}, 2 * time.Millisecond},
+		{"settle off", Options{Settle: -1}, 150 * time.Millisecond},
+		{"given", Options{Early: 30 * time.Millisecond}, 30 * time.Millisecond},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w, err := New(nil, nil, c.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w.opts.Early != c.want {
+				t.Errorf("Early = %v, want %v", w.opts.Early, c.want)
+			}
+		})
+	}
+}

@@ -55,7 +55,8 @@ type Options struct {
 	Logger *slog.Logger
 
 	// Early is the quiet time after which a burst still waiting out its
-	// debounce is hinted on Early() (default: Settle; negative: never).
+	// debounce is hinted on Early() (default: Settle, at most 5ms; never
+	// when Settle is off; negative: never).
 	Early time.Duration
 
 	// OnBatchReady, when set, is called from the watcher's goroutine each
@@ -106,6 +107,9 @@ type watchSet struct {
 	patterns []string
 }
 
+// earlyQuiet is the longest default Options.Early.
+const earlyQuiet = 5 * time.Millisecond
+
 // New returns a watcher of files and of the files matching patterns
 // (filepath.Match syntax; only the last path element may hold wildcards).
 func New(files, patterns []string, opts Options) (*Watcher, error) {
@@ -122,7 +126,14 @@ func New(files, patterns []string, opts Options) (*Watcher, error) {
 		opts.Settle = opts.Debounce
 	}
 	if opts.Early == 0 {
+		// A writer's truncate and write come microseconds apart, so a few
+		// quiet milliseconds already mean the save is most likely whole;
+		// the hint's checks are used only if the bytes stay the same, and
+		// starting them sooner hides more of a docker exec validate.
 		opts.Early = opts.Settle
+		if opts.Settle < opts.Debounce {
+			opts.Early = min(opts.Settle, earlyQuiet)
+		}
 	}
 	if opts.FallbackInterval <= 0 {
 		opts.FallbackInterval = 500 * time.Millisecond
