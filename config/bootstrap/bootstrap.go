@@ -108,13 +108,14 @@ func Load(file string, data []byte, opts Options) *Result {
 // no result: the language server drops the validation of a version a
 // newer one has replaced rather than let it hold a core.
 func LoadContext(ctx context.Context, file string, data []byte, opts Options) (*Result, error) {
-	res, _, err := loadFull(ctx, file, data, opts)
+	res, _, err := loadFull(ctx, file, data, opts, nil)
 	return res, err
 }
 
 // loadFull is LoadContext that also returns the YAML tree it decoded
-// (nil when the YAML did not parse), for LoadNext to reuse.
-func loadFull(ctx context.Context, file string, data []byte, opts Options) (*Result, *yaml.Node, error) {
+// (nil when the YAML did not parse), for LoadNext to reuse, and keeps the
+// long lists' elements in keep when it is not nil.
+func loadFull(ctx context.Context, file string, data []byte, opts Options, keep *elementCache) (*Result, *yaml.Node, error) {
 	if len(data) > MaxSize {
 		res := newResult(file, data)
 		res.Diagnostics = []Diagnostic{tooLarge(file, int64(len(data)))}
@@ -134,7 +135,7 @@ func loadFull(ctx context.Context, file string, data []byte, opts Options) (*Res
 		}
 		return res, nil, nil
 	}
-	res, err := decodeTree(ctx, file, data, &doc, opts)
+	res, err := decodeTree(ctx, file, data, &doc, opts, nil, keep)
 	return res, &doc, err
 }
 
@@ -144,7 +145,9 @@ func newResult(file string, data []byte) *Result {
 
 // decodeTree is what LoadContext does once data has parsed into doc:
 // decoding and the load-time rules. Nothing it returns holds doc's nodes.
-func decodeTree(ctx context.Context, file string, data []byte, doc *yaml.Node, opts Options) (*Result, error) {
+// It reuses the long lists' elements of prev, kept from a version whose
+// tree doc reuses, and keeps this version's in next (either may be nil).
+func decodeTree(ctx context.Context, file string, data []byte, doc *yaml.Node, opts Options, prev, next *elementCache) (*Result, error) {
 	res := newResult(file, data)
 	if doc.Kind == 0 || len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		res.Diagnostics = []Diagnostic{{File: file, Line: 1, Col: 1, Severity: SeverityError, Message: "the bootstrap is empty"}}
@@ -154,6 +157,12 @@ func decodeTree(ctx context.Context, file string, data []byte, doc *yaml.Node, o
 	if ctx.Done() != nil {
 		d.ctx = ctx
 	}
+	if prev != nil && prev.strict == opts.Strict {
+		d.prevElems = prev.elems
+	}
+	if next != nil {
+		d.nextElems = next.elems
+	}
 	// Without anchors (no '&' anywhere) no node is reachable from two
 	// places, so the elements of a long list may be decoded on every core,
 	// each share by a decoder of its own.
@@ -162,6 +171,9 @@ func decodeTree(ctx context.Context, file string, data []byte, doc *yaml.Node, o
 	}
 	root := doc.Content[0]
 	d.decodeMessage(root, res.Bootstrap.ProtoReflect(), "", root, nil)
+	if next != nil {
+		next.reused = d.adopted
+	}
 	if d.cancelled || ctx.Err() != nil {
 		return nil, fmt.Errorf("validate %s: %w", file, ctx.Err())
 	}

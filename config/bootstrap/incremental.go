@@ -25,6 +25,9 @@ import (
 type Parsed struct {
 	data []byte
 	doc  *yaml.Node
+	// elems are the long lists' elements as this version decoded them
+	// (elemcache.go), nil until it has.
+	elems *elementCache
 }
 
 // LoadNext is LoadContext of data, parsing only what changed since prev
@@ -35,18 +38,24 @@ type Parsed struct {
 func LoadNext(ctx context.Context, file string, data []byte, opts Options, prev *Parsed) (*Result, *Parsed, error) {
 	if prev != nil && len(data) <= MaxSize {
 		if doc, ok := prev.splice(data); ok {
-			next := &Parsed{data: data, doc: doc}
-			res, err := decodeTree(ctx, file, data, doc, opts)
+			next := &Parsed{data: data, doc: doc, elems: newElementCache(opts)}
+			res, err := decodeTree(ctx, file, data, doc, opts, prev.elems, next.elems)
 			return res, next, err
 		}
 	}
-	res, doc, err := loadFull(ctx, file, data, opts)
+	next := &Parsed{data: data, elems: newElementCache(opts)}
+	res, doc, err := loadFull(ctx, file, data, opts, next.elems)
 	if doc == nil || hasOddBreaks(data) {
 		// Without a tree (or one whose lines the splice could not
 		// count) the earlier version stays the one to diff against.
 		return res, prev, err
 	}
-	return res, &Parsed{data: data, doc: doc}, err
+	next.doc = doc
+	return res, next, err
+}
+
+func newElementCache(opts Options) *elementCache {
+	return &elementCache{strict: opts.Strict, elems: map[*yaml.Node]*decodedElement{}}
 }
 
 // hasOddBreaks reports what would make lines counted by '\n' differ from
@@ -101,10 +110,20 @@ func (p *Parsed) splice(data []byte) (*yaml.Node, bool) {
 		return lo + 1
 	}
 	first, last := lineOf(pre), lineOf(max(pre, oldEnd-1))
-	cands := elementsAt(p.doc, first, last)
+	path := elementsAt(p.doc, first, last)
 	// The innermost element first: the least to parse again.
-	for k := len(cands) - 1; k >= 0; k-- {
-		if p.spliceAt(cands[k].seq, cands[k].i, data, starts, pre, oldEnd) {
+	for k := len(path) - 1; k >= 0; k-- {
+		if !path[k].whole {
+			continue
+		}
+		if p.elems != nil {
+			// The elements the edit is inside are not what they were
+			// (the innermost is replaced).
+			for _, e := range path[:k+1] {
+				delete(p.elems.elems, e.seq.Content[e.i])
+			}
+		}
+		if p.spliceAt(path[k].seq, path[k].i, data, starts, pre, oldEnd) {
 			return p.doc, true
 		}
 	}
@@ -190,14 +209,16 @@ func lineStarts(data []byte) []int {
 	}
 }
 
-// element is element i of a block sequence.
+// element is element i of a block sequence; whole when it is not the
+// last and holds all the lines looked for.
 type element struct {
-	seq *yaml.Node
-	i   int
+	seq   *yaml.Node
+	i     int
+	whole bool
 }
 
-// elementsAt lists the elements of block sequences, each not the last of
-// its sequence, that hold lines first to last, outermost first.
+// elementsAt lists the elements of block sequences on the way down to
+// line first, outermost first.
 func elementsAt(n *yaml.Node, first, last int) []element {
 	var out []element
 	for n != nil {
@@ -222,9 +243,7 @@ func elementsAt(n *yaml.Node, first, last int) []element {
 			if i < 0 {
 				return out
 			}
-			if i+1 < len(n.Content) && n.Content[i+1].Line > last {
-				out = append(out, element{n, i})
-			}
+			out = append(out, element{n, i, i+1 < len(n.Content) && n.Content[i+1].Line > last})
 			n = n.Content[i]
 		default:
 			return out

@@ -17,7 +17,7 @@ import (
 
 // The differential test of LoadNext: random keystrokes (a character typed
 // or erased, Enter with the line's indentation, a space added or taken at
-// a line's start), each then undone, over the corpus bootstraps and
+// a line's start), up to three at a time, then undone, over the corpus bootstraps and
 // generated large ones. After every keystroke and every undo, LoadNext's
 // result is Load's of the same text, and where it spliced, its tree is the
 // tree a full parse gives.
@@ -79,9 +79,10 @@ func sameTree(a, b *yaml.Node, at string) error {
 	return nil
 }
 
-// differential types n random keystrokes into text, each undone, and
-// reports how many LoadNext spliced.
-func differential(t *testing.T, r *rand.Rand, file, text string, n int, opts Options) (spliced int) {
+// differential types n random keystrokes into text, and undoes them, and
+// reports how many versions LoadNext spliced and how many list elements
+// it reused.
+func differential(t *testing.T, r *rand.Rand, file, text string, n int, opts Options) (spliced, reused int) {
 	t.Helper()
 	ctx := context.Background()
 	base := Load(file, []byte(text), opts)
@@ -96,6 +97,7 @@ func differential(t *testing.T, r *rand.Rand, file, text string, n int, opts Opt
 		}
 		if prev != nil && next != nil && next.doc == prev.doc && next != prev {
 			spliced++
+			reused += next.elems.reused
 			var full yaml.Node
 			if err := yaml.Unmarshal([]byte(now), &full); err != nil {
 				t.Errorf("%s: %+v spliced into a text that does not parse: %v", file, k, err)
@@ -117,14 +119,31 @@ func differential(t *testing.T, r *rand.Rand, file, text string, n int, opts Opt
 		}
 		return true
 	}
-	for range n {
-		k := randomKeystroke(r, text)
-		edited := k.apply(text)
-		if !check(k, edited, Load(file, []byte(edited), opts)) || !check(k.undo(), text, base) {
-			return spliced
+	// Up to three keystrokes stand at once before they are undone, so
+	// that an element kept with a problem is reused while another changes.
+	now, typed := text, []keystroke(nil)
+	for made := 0; made < n || len(typed) > 0; {
+		var k keystroke
+		if made < n && (len(typed) == 0 || len(typed) < 3 && r.IntN(2) == 0) {
+			k = randomKeystroke(r, now)
+			typed = append(typed, k)
+			made++
+		} else {
+			k = typed[len(typed)-1].undo()
+			typed = typed[:len(typed)-1]
+		}
+		now = k.apply(now)
+		want := base
+		if len(typed) > 0 {
+			want = Load(file, []byte(now), opts)
+		} else if now != text {
+			t.Fatalf("%s: the undos did not restore the text", file)
+		}
+		if !check(k, now, want) {
+			return spliced, reused
 		}
 	}
-	return spliced
+	return spliced, reused
 }
 
 func TestLoadNextCorpusKeystrokes(t *testing.T) {
@@ -141,8 +160,9 @@ func TestLoadNextCorpusKeystrokes(t *testing.T) {
 			t.Fatal(err)
 		}
 		opts := Options{Strict: i%2 == 1}
-		spliced += differential(t, r, filepath.Base(f), string(data), n, opts)
-		total += 2 * n
+		s, _ := differential(t, r, filepath.Base(f), string(data), n, opts)
+		spliced += s
+		total += 2 * n // each keystroke and its undo
 		if t.Failed() {
 			return
 		}
@@ -162,13 +182,72 @@ func TestLoadNextLargeKeystrokes(t *testing.T) {
 			n = max(2, n/10)
 		}
 		text := string(generateLarge(c.clusters, c.listeners))
-		spliced := differential(t, r, "large.yaml", text, n, Options{})
-		t.Logf("%d clusters: %d keystrokes and undos, %d spliced, all equal to Load", c.clusters, 2*n, spliced)
+		spliced, reused := differential(t, r, "large.yaml", text, n, Options{})
+		t.Logf("%d clusters: %d keystrokes and undos, %d spliced, %d decoded elements reused, all equal to Load", c.clusters, 2*n, spliced, reused)
 		if spliced < n/2 {
 			t.Errorf("%d clusters: only %d of %d versions spliced", c.clusters, spliced, 2*n)
+		}
+		// The kept elements must be exercised too: most of the clusters
+		// and listeners of each spliced version.
+		if reused < spliced*(c.clusters+c.listeners)/2 {
+			t.Errorf("%d clusters: only %d elements reused over %d spliced versions", c.clusters, reused, spliced)
 		}
 		if t.Failed() {
 			return
 		}
+	}
+}
+
+// TestLoadNextKeptElementsWithProblems keeps an element with a problem
+// only the rules find (PGV's, or one that reads an Any's payload) while
+// other elements are typed into: its messages are reused, and the
+// problem is still reported, as Load reports it.
+func TestLoadNextKeptElementsWithProblems(t *testing.T) {
+	base := string(generateLarge(300, 70))
+	router := "          - name: envoy.filters.http.router\n            typed_config:\n              \"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router\n"
+	for _, c := range []struct {
+		name, old, new, want string
+	}{
+		{"a port past PGV's bound", "{address: backend-7.internal, port_value: 8080}", "{address: backend-7.internal, port_value: 70000}", "port_value: value must be less than or equal to 65535"},
+		{"a router behind a TypedStruct, not last", "stat_prefix: ingress_3\n", "", "must be the last filter"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			edited := strings.Replace(base, c.old, c.new, 1)
+			if c.old == "stat_prefix: ingress_3\n" {
+				// Listener 3's router as a TypedStruct, with a filter after it.
+				at := strings.Index(base, c.old)
+				r := at + strings.Index(base[at:], router)
+				edited = base[:r] + "          - name: envoy.filters.http.router\n            typed_config:\n" +
+					"              \"@type\": type.googleapis.com/xds.type.v3.TypedStruct\n" +
+					"              type_url: type.googleapis.com/envoy.extensions.filters.http.router.v3.Router\n" +
+					"          - name: envoy.filters.http.cors\n            typed_config:\n" +
+					"              \"@type\": type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors\n" + base[r+len(router):]
+			}
+			ctx := context.Background()
+			_, prev, err := LoadNext(ctx, "large.yaml", []byte(base), Options{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The problem, then keystrokes in a cluster far from it.
+			far := strings.Index(edited, "backend-200.internal") + len("backend-200.internal")
+			texts := []string{edited, edited[:far] + "x" + edited[far:], edited[:far] + "xy" + edited[far:], edited}
+			for i, text := range texts {
+				var res *Result
+				res, prev, err = LoadNext(ctx, "large.yaml", []byte(text), Options{}, prev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := Load("large.yaml", []byte(text), Options{})
+				if !reflect.DeepEqual(res.Diagnostics, want.Diagnostics) {
+					t.Fatalf("version %d: LoadNext's diagnostics\n%v\nLoad's\n%v", i, res.Diagnostics, want.Diagnostics)
+				}
+				if !strings.Contains(fmt.Sprint(want.Diagnostics), c.want) {
+					t.Fatalf("version %d: no %q in %v", i, c.want, want.Diagnostics)
+				}
+				if i > 0 && prev.elems.reused < 300 {
+					t.Errorf("version %d reused only %d elements", i, prev.elems.reused)
+				}
+			}
+		})
 	}
 }

@@ -30,12 +30,16 @@ func (r *rules) validate(ctx context.Context) {
 		if i&255 == 255 && ctx.Err() != nil {
 			return
 		}
+		if entry.valid {
+			continue // a kept element's message, valid before, unchanged since
+		}
 		v, ok := entry.msg.Interface().(interface{ ValidateAll() error })
 		if !ok {
 			continue
 		}
 		err := v.ValidateAll()
 		if err == nil {
+			entry.valid = true
 			continue
 		}
 		for _, e := range flattenErrors(err) {
