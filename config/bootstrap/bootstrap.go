@@ -146,7 +146,8 @@ func newResult(file string, data []byte) *Result {
 // decodeTree is what LoadContext does once data has parsed into doc:
 // decoding and the load-time rules. Nothing it returns holds doc's nodes.
 // It reuses the long lists' elements of prev, kept from a version whose
-// tree doc reuses, and keeps this version's in next (either may be nil).
+// tree doc reuses, and keeps this version's in next (either may be nil,
+// or both the same cache).
 func decodeTree(ctx context.Context, file string, data []byte, doc *yaml.Node, opts Options, prev, next *elementCache) (*Result, error) {
 	res := newResult(file, data)
 	if doc.Kind == 0 || len(doc.Content) == 0 || isNull(doc.Content[0]) {

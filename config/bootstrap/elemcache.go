@@ -87,3 +87,13 @@ func (d *decoder) keep(node *yaml.Node, path string, value protoreflect.Value, e
 		budget:   budget - d.budget,
 	})
 }
+
+// keepAll records a worker's kept elements for the next version.
+func (d *decoder) keepAll(kept []*decodedElement) {
+	if d.nextElems == nil {
+		return
+	}
+	for _, c := range kept {
+		d.nextElems[c.node] = c
+	}
+}

@@ -38,8 +38,14 @@ type Parsed struct {
 func LoadNext(ctx context.Context, file string, data []byte, opts Options, prev *Parsed) (*Result, *Parsed, error) {
 	if prev != nil && len(data) <= MaxSize {
 		if doc, ok := prev.splice(data); ok {
-			next := &Parsed{data: data, doc: doc, elems: newElementCache(opts)}
-			res, err := decodeTree(ctx, file, data, doc, opts, prev.elems, next.elems)
+			// The elements kept are those of the tree's nodes (splice
+			// dropped the ones it changed), so the cache goes on, and
+			// keeps what a cancelled decoding did not reach.
+			next := &Parsed{data: data, doc: doc, elems: prev.elems}
+			if next.elems == nil || next.elems.strict != opts.Strict {
+				next.elems = newElementCache(opts)
+			}
+			res, err := decodeTree(ctx, file, data, doc, opts, next.elems, next.elems)
 			return res, next, err
 		}
 	}

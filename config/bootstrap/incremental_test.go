@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"unicode/utf8"
 
@@ -249,5 +250,58 @@ func TestLoadNextKeptElementsWithProblems(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// errAfter is a context that ends once Err has been asked n times: a
+// validation superseded at a point of the test's choosing.
+type errAfter struct {
+	context.Context
+	n atomic.Int64
+}
+
+func (c *errAfter) Done() <-chan struct{} { return make(chan struct{}) }
+
+func (c *errAfter) Err() error {
+	if c.n.Add(-1) < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestLoadNextAfterCancel cancels LoadNext at many points of a spliced
+// version's validation: the Parsed it returns serves the next version,
+// whose result is Load's.
+func TestLoadNextAfterCancel(t *testing.T) {
+	base := string(generateLarge(300, 70))
+	at := strings.Index(base, "backend-100.internal")
+	typed := base[:at] + "x" + base[at:]
+	other := strings.Index(typed, "backend-250.internal")
+	after := typed[:other] + "y" + typed[other:]
+	want := Load("large.yaml", []byte(after), Options{})
+	cancelled := 0
+	for _, n := range []int64{0, 1, 2, 3, 5, 8, 20, 100, 400} {
+		_, prev, err := LoadNext(context.Background(), "large.yaml", []byte(base), Options{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := &errAfter{Context: context.Background()}
+		ctx.n.Store(n)
+		res, prev, err := LoadNext(ctx, "large.yaml", []byte(typed), Options{}, prev)
+		if err != nil {
+			cancelled++
+		} else if len(res.Diagnostics) != 0 {
+			t.Fatalf("cancelled after %d: %v", n, res.Diagnostics)
+		}
+		res, _, err = LoadNext(context.Background(), "large.yaml", []byte(after), Options{}, prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(res.Diagnostics, want.Diagnostics) || !proto.Equal(res.Bootstrap, want.Bootstrap) {
+			t.Fatalf("cancelled after %d checks: the next version differs from Load: %v", n, res.Diagnostics)
+		}
+	}
+	if cancelled < 5 {
+		t.Errorf("only %d of the validations were cancelled", cancelled)
 	}
 }

@@ -207,6 +207,10 @@ func (d *decoder) appendParallel(list protoreflect.List, elements []*yaml.Node, 
 	for _, w := range ws {
 		if w.cancelled {
 			d.over, d.cancelled = true, true
+			// What the workers finished is kept all the same.
+			for _, w := range ws {
+				d.keepAll(w.kept)
+			}
 			return true
 		}
 		used += d.budget - w.budget
@@ -223,9 +227,7 @@ func (d *decoder) appendParallel(list protoreflect.List, elements []*yaml.Node, 
 		}
 		maps.Copy(d.anys, w.anys)
 		maps.Copy(d.dupWarned, w.dupWarned)
-		for _, c := range w.kept {
-			d.nextElems[c.node] = c
-		}
+		d.keepAll(w.kept)
 		d.adopted += w.adopted
 	}
 	for _, el := range elems {
