@@ -1,6 +1,9 @@
 package bootstrap
 
 import (
+	"bytes"
+	"context"
+	"slices"
 	"testing"
 
 	"github.com/envoy-reloader/envoy-reloader/internal/envoytest"
@@ -31,6 +34,29 @@ func BenchmarkValidate2000Clusters(b *testing.B) {
 	for b.Loop() {
 		if res := Load("large.yaml", data, Options{}); !res.Valid() {
 			b.Fatal(res.Diagnostics[0])
+		}
+	}
+}
+
+// BenchmarkLoadNext2000Clusters is the language server's validation of a
+// keystroke on the same bootstrap: a character typed into a cluster's
+// field, then erased, each version parsed from the one before.
+func BenchmarkLoadNext2000Clusters(b *testing.B) {
+	data := generateLarge(2000, 200)
+	at := bytes.Index(data, []byte("    lb_policy: ROUND_ROBIN\n")) + len("    lb_policy: ROUND_ROBI")
+	typed := slices.Concat(data[:at], []byte("x"), data[at:])
+	ctx := context.Background()
+	_, prev, _ := LoadNext(ctx, "large.yaml", data, Options{}, nil)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		text := data
+		if i%2 == 0 {
+			text = typed
+		}
+		var res *Result
+		res, prev, _ = LoadNext(ctx, "large.yaml", text, Options{}, prev)
+		if len(res.Diagnostics) != i%2^1 {
+			b.Fatalf("version %d: %v", i, res.Diagnostics)
 		}
 	}
 }

@@ -108,19 +108,48 @@ func Load(file string, data []byte, opts Options) *Result {
 // no result: the language server drops the validation of a version a
 // newer one has replaced rather than let it hold a core.
 func LoadContext(ctx context.Context, file string, data []byte, opts Options) (*Result, error) {
-	res := &Result{File: file, Bootstrap: &bootstrapv3.Bootstrap{}, Digest: sha256.Sum256(data)}
+	res, _, err := loadFull(ctx, file, data, opts, nil)
+	return res, err
+}
+
+// loadFull is LoadContext that also returns the YAML tree it decoded
+// (nil when the YAML did not parse), for LoadNext to reuse, and keeps the
+// long lists' elements in keep when it is not nil.
+func loadFull(ctx context.Context, file string, data []byte, opts Options, keep *elementCache) (*Result, *yaml.Node, error) {
 	if len(data) > MaxSize {
+		res := newResult(file, data)
 		res.Diagnostics = []Diagnostic{tooLarge(file, int64(len(data)))}
-		return res, nil
+		return res, nil, nil
 	}
 	doc, err := parseYAML(ctx, data)
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("validate %s: %w", file, ctx.Err())
+		return nil, nil, fmt.Errorf("validate %s: %w", file, ctx.Err())
 	}
 	if err != nil {
-		res.Diagnostics = []Diagnostic{yamlSyntaxDiagnostic(file, data, err)}
-		return res, nil
+		res := newResult(file, data)
+		res.Diagnostics = []Diagnostic{yamlSyntaxDiagnostic(ctx, file, data, err)}
+		if ctx.Err() != nil {
+			// Placing the error reads the whole file: a superseded
+			// version gives up on it too.
+			return nil, nil, fmt.Errorf("validate %s: %w", file, ctx.Err())
+		}
+		return res, nil, nil
 	}
+	res, err := decodeTree(ctx, file, data, &doc, opts, nil, keep)
+	return res, &doc, err
+}
+
+func newResult(file string, data []byte) *Result {
+	return &Result{File: file, Bootstrap: &bootstrapv3.Bootstrap{}, Digest: sha256.Sum256(data)}
+}
+
+// decodeTree is what LoadContext does once data has parsed into doc:
+// decoding and the load-time rules. Nothing it returns holds doc's nodes.
+// It reuses the long lists' elements of prev, kept from a version whose
+// tree doc reuses, and keeps this version's in next (either may be nil,
+// or both the same cache).
+func decodeTree(ctx context.Context, file string, data []byte, doc *yaml.Node, opts Options, prev, next *elementCache) (*Result, error) {
+	res := newResult(file, data)
 	if doc.Kind == 0 || len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		res.Diagnostics = []Diagnostic{{File: file, Line: 1, Col: 1, Severity: SeverityError, Message: "the bootstrap is empty"}}
 		return res, nil
@@ -128,6 +157,12 @@ func LoadContext(ctx context.Context, file string, data []byte, opts Options) (*
 	d := newDecoder(file, len(data), opts.Strict)
 	if ctx.Done() != nil {
 		d.ctx = ctx
+	}
+	if prev != nil && prev.strict == opts.Strict {
+		d.prevElems = prev.elems
+	}
+	if next != nil {
+		d.nextElems = next.elems
 	}
 	// Without anchors (no '&' anywhere) no node is reachable from two
 	// places, so the elements of a long list may be decoded on every core,
@@ -137,12 +172,15 @@ func LoadContext(ctx context.Context, file string, data []byte, opts Options) (*
 	}
 	root := doc.Content[0]
 	d.decodeMessage(root, res.Bootstrap.ProtoReflect(), "", root, nil)
+	if next != nil {
+		next.reused = d.adopted
+	}
 	if d.cancelled || ctx.Err() != nil {
 		return nil, fmt.Errorf("validate %s: %w", file, ctx.Err())
 	}
 	if !d.over {
 		r := d.rules()
-		r.validateAll(d.workers)
+		r.validateAll(ctx, d.workers)
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("validate %s: %w", file, ctx.Err())
 		}
@@ -167,12 +205,12 @@ func LoadContext(ctx context.Context, file string, data []byte, opts Options) (*
 
 // validateAll is validate, in shares of the messages on up to workers
 // goroutines when there are many (PGV reads the messages and writes
-// nothing): the diagnostics of the shares are taken in the order of the
+// nothing), until ctx ends: the diagnostics of the shares are taken in the order of the
 // messages, which is what validate gives.
-func (r *rules) validateAll(workers int) {
+func (r *rules) validateAll(ctx context.Context, workers int) {
 	n := min(workers, len(r.messages)/(4*parallelMin))
 	if n < 2 {
-		r.validate()
+		r.validate(ctx)
 		return
 	}
 	share := (len(r.messages) + n - 1) / n
@@ -184,7 +222,7 @@ func (r *rules) validateAll(workers int) {
 		wg.Add(1)
 		go func(wr *rules) {
 			defer wg.Done()
-			wr.validate()
+			wr.validate(ctx)
 		}(ws[w])
 	}
 	wg.Wait()
@@ -270,20 +308,21 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // yamlSyntaxDiagnostic places a yaml.v3 error. yaml.v3 reports only a line,
 // so the column is the first non-blank character of that line (or the first
-// tab, for the commonest mistake: tabs used for indentation).
-func yamlSyntaxDiagnostic(file string, data []byte, err error) Diagnostic {
+// tab, for the commonest mistake: tabs used for indentation). Once ctx
+// ends its answer means nothing.
+func yamlSyntaxDiagnostic(ctx context.Context, file string, data []byte, err error) Diagnostic {
 	d := Diagnostic{File: file, Line: 1, Col: 1, Severity: SeverityError, Message: "YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	m := yamlLine.FindStringSubmatch(err.Error())
 	if m == nil {
 		// Errors without a line (an unknown anchor) are placed by the scan.
-		if p, ok := yamlsyntax.Read(string(data)).TokenProblem(); ok {
+		if p, ok := yamlsyntax.ReadContext(ctx, string(data)).TokenProblem(); ok {
 			d.Line, d.Col, d.Message = p.Line, p.Col, d.Message+": "+p.Msg
 		}
 		return d
 	}
 	// libyaml's context mark is often far from the mistake: look for it,
 	// by indentation first where the message speaks of block structure.
-	f := yamlsyntax.Read(string(data))
+	f := yamlsyntax.ReadContext(ctx, string(data))
 	finders := []func() (yamlsyntax.Problem, bool){f.TokenProblem, f.IndentProblem}
 	if structural(m[2]) {
 		finders[0], finders[1] = finders[1], finders[0]

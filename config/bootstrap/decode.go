@@ -35,6 +35,16 @@ type decoder struct {
 	// workers is how many goroutines may decode a long list of messages
 	// (1 or less: one); a worker's own decoder has none.
 	workers int
+
+	// The long lists' elements kept between versions (elemcache.go):
+	// prevElems, read only, are the version before's; nextElems, when not
+	// nil, collects this version's, from each worker's kept; anyLog lists
+	// the Any payloads in the order they were decoded.
+	prevElems map[*yaml.Node]*decodedElement
+	nextElems map[*yaml.Node]*decodedElement
+	kept      []*decodedElement
+	anyLog    []anyPayload
+	adopted   int // the elements taken from prevElems
 }
 
 func newDecoder(file string, dataLen int, strict bool) *decoder {

@@ -58,6 +58,9 @@ func (d *decoder) decodeAny(n *yaml.Node, m protoreflect.Message, path string, a
 		entry := d.recordSized(inner, path, at, parent, len(rest))
 		d.decodeFields(rest, inner, entry)
 		d.anys[anyMsg] = entry
+		if d.nextElems != nil {
+			d.anyLog = append(d.anyLog, anyPayload{anyMsg, entry})
+		}
 		if name := mt.Descriptor().FullName(); name == "xds.type.v3.TypedStruct" || name == "udpa.type.v1.TypedStruct" {
 			d.decodeTypedStruct(entry)
 		}

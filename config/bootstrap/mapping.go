@@ -139,7 +139,9 @@ const parallelMin = 64
 // list of mappings into messages, where appendElements would neither
 // flatten nor fill in a null.
 func (d *decoder) parallel(fd protoreflect.FieldDescriptor, elements []*yaml.Node) bool {
-	if d.workers < 2 || len(elements) < parallelMin || fd.Message() == nil {
+	// With the elements of the version before to reuse, one worker (this
+	// goroutine) takes the same path.
+	if d.workers < 1 || d.workers < 2 && d.prevElems == nil || len(elements) < parallelMin || fd.Message() == nil {
 		return false
 	}
 	if name := fd.Message().FullName(); name == "google.protobuf.Value" || name == "google.protobuf.ListValue" {
@@ -171,14 +173,23 @@ func (d *decoder) appendParallel(list protoreflect.List, elements []*yaml.Node, 
 	for w := range ws {
 		lo, hi := w*share, min(len(elements), (w+1)*share)
 		ws[w] = &decoder{sink: &sink{file: d.file, strict: d.strict}, tree: &tree{anys: make(map[*anypb.Any]*decodedMessage)},
-			dupWarned: make(map[*yaml.Node]bool), budget: d.budget, ctx: d.ctx}
+			dupWarned: make(map[*yaml.Node]bool), budget: d.budget, ctx: d.ctx,
+			prevElems: d.prevElems, nextElems: d.nextElems}
 		run := func(wd *decoder) {
 			for i := lo; i < hi && !wd.over; i++ {
+				elPath := path + "[" + strconv.Itoa(*next+i) + "]"
+				if c := wd.cached(elements[i], elPath); c != nil {
+					elems[i] = c.value
+					wd.adopt(c, entry)
+					continue
+				}
+				messages, anys, diags, budget := len(wd.messages), len(wd.anyLog), len(wd.diags), wd.budget
 				el := wd.resolve(elements[i])
 				if wd.over {
 					return
 				}
-				wd.decodeMessage(el, elems[i].Message(), path+"["+strconv.Itoa(*next+i)+"]", el, entry)
+				wd.decodeMessage(el, elems[i].Message(), elPath, el, entry)
+				wd.keep(elements[i], elPath, elems[i], entry, messages, anys, diags, budget)
 			}
 		}
 		if w == len(ws)-1 {
@@ -196,6 +207,10 @@ func (d *decoder) appendParallel(list protoreflect.List, elements []*yaml.Node, 
 	for _, w := range ws {
 		if w.cancelled {
 			d.over, d.cancelled = true, true
+			// What the workers finished is kept all the same.
+			for _, w := range ws {
+				d.keepAll(w.kept)
+			}
 			return true
 		}
 		used += d.budget - w.budget
@@ -212,6 +227,8 @@ func (d *decoder) appendParallel(list protoreflect.List, elements []*yaml.Node, 
 		}
 		maps.Copy(d.anys, w.anys)
 		maps.Copy(d.dupWarned, w.dupWarned)
+		d.keepAll(w.kept)
+		d.adopted += w.adopted
 	}
 	for _, el := range elems {
 		list.Append(el)

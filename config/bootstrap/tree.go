@@ -24,6 +24,9 @@ type decodedMessage struct {
 	// or that a misspelt key probably meant: a PGV complaint about them
 	// ("value is required") would only repeat the error already given.
 	failed map[protoreflect.Name]bool
+	// valid says PGV found nothing wrong with the message, for LoadNext to
+	// skip it when it keeps the message for the next version.
+	valid bool
 }
 
 // fieldNodes are the key and (alias-resolved) value nodes of one field.

@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -22,14 +23,23 @@ const embeddedReason = "embedded message failed validation"
 
 // validate runs PGV's ValidateAll on every decoded message, Any payloads
 // included, and reports each message's own violations at their fields.
-func (r *rules) validate() {
-	for _, entry := range r.messages {
+// It stops early once ctx ends (a superseded version in the language
+// server), checking every so many messages: the caller drops the result.
+func (r *rules) validate(ctx context.Context) {
+	for i, entry := range r.messages {
+		if i&255 == 255 && ctx.Err() != nil {
+			return
+		}
+		if entry.valid {
+			continue // a kept element's message, valid before, unchanged since
+		}
 		v, ok := entry.msg.Interface().(interface{ ValidateAll() error })
 		if !ok {
 			continue
 		}
 		err := v.ValidateAll()
 		if err == nil {
+			entry.valid = true
 			continue
 		}
 		for _, e := range flattenErrors(err) {

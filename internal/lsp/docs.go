@@ -28,6 +28,10 @@ type document struct {
 	rerun   bool               // one was due while two ran: start it when one ends
 	ctx     context.Context    // the current version's validations'
 	cancel  context.CancelFunc // ends them, once a newer version comes
+	// parsed holds the tree of the last version parsed (nil before the
+	// first), for the next validation to reuse: a validation takes it and
+	// puts back its own. It is made with the document and never replaced.
+	parsed chan *bootstrap.Parsed
 
 	clusters []string              // cluster names of the last validation
 	lspDiags []protocol.Diagnostic // the last diagnostics published
@@ -63,7 +67,8 @@ func pathOf(u protocol.DocumentURI) string {
 func (s *server) open(u protocol.DocumentURI, text string, version int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d := &document{uri: u, path: pathOf(u), text: text, version: version}
+	d := &document{uri: u, path: pathOf(u), text: text, version: version, parsed: make(chan *bootstrap.Parsed, 1)}
+	d.parsed <- nil
 	if old := s.docs[u]; old != nil {
 		old.end()
 	}

@@ -92,7 +92,20 @@ func (s *server) validate(ctx context.Context, d *document, text string, version
 	if beforeLoad != nil {
 		beforeLoad(ctx, version)
 	}
-	res, err := bootstrap.LoadContext(ctx, d.path, []byte(text), opts)
+	var res *bootstrap.Result
+	var err error
+	// The tree of the version before, once the validation holding it is
+	// done with it: this one parses only what the edit changed (it waits
+	// for a superseded validation to notice, a moment, rather than race
+	// it for the cores with a full parse).
+	select {
+	case prev := <-d.parsed:
+		var next *bootstrap.Parsed
+		res, next, err = bootstrap.LoadNext(ctx, d.path, []byte(text), opts, prev)
+		d.parsed <- next
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
 	if err == nil && afterLoad != nil {
 		afterLoad(version)
 	}

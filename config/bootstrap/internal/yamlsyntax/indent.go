@@ -137,16 +137,16 @@ func IndentProblem(data string) (Problem, bool) { return Read(data).IndentProble
 // IndentProblem returns the first place where the file's block structure
 // breaks, or ok false when it finds none.
 func (f *File) IndentProblem() (Problem, bool) {
-	return walkIndent(f.toks, f.lines, usualOffsets(f.toks, f.lines))
+	return walkIndent(f.toks, f.lines, usualOffsets(f.toks, f.lines, f.stop), f.stop)
 }
 
 // usualOffsets counts how deep, relative to their parent, blocks are
 // opened in this file; an offset used at least twice and by a tenth of the
 // blocks is a normal step, so a lone odd one stands out as a slip.
-func usualOffsets(toks []Token, lines []string) map[int]bool {
+func usualOffsets(toks []Token, lines []string, stop func() bool) map[int]bool {
 	counts := map[int]int{}
 	total := 0
-	walk(toks, lines, nil, func(b block) {
+	walk(toks, lines, stop, nil, func(b block) {
 		if b.offset >= 0 {
 			counts[b.offset]++
 			total++
@@ -161,9 +161,9 @@ func usualOffsets(toks []Token, lines []string) map[int]bool {
 	return usual
 }
 
-func walkIndent(toks []Token, lines []string, usual map[int]bool) (Problem, bool) {
+func walkIndent(toks []Token, lines []string, usual map[int]bool, stop func() bool) (Problem, bool) {
 	var found *Problem
-	walk(toks, lines, func(c clash) bool {
+	walk(toks, lines, stop, func(c clash) bool {
 		if c.scalarBlame > 0 {
 			blame := c.scalarBlame
 			text := lines[blame-1]

@@ -34,12 +34,18 @@ type lexer struct {
 	// nodeCol is the column of the key or dash a node on this line sits
 	// under, for the block scalar that may follow.
 	nodeCol int
+	// stop, when not nil, is asked every so many lines whether to give
+	// up (the caller no longer wants the answer).
+	stop func() bool
 }
 
 // Lex reads data into tokens. It never fails: a mistake is an Error token
 // and the lexer reads on.
-func Lex(data string) []Token {
-	l := &lexer{lines: strings.Split(data, "\n"), quote: -1, scalarParent: -2}
+func Lex(data string) []Token { return lex(strings.Split(data, "\n"), nil) }
+
+// lex is Lex of data's lines, stopping early once stop says so.
+func lex(lines []string, stop func() bool) []Token {
+	l := &lexer{lines: lines, quote: -1, scalarParent: -2, stop: stop}
 	for state := lexLine; state != nil; {
 		state = state(l)
 	}
@@ -74,6 +80,9 @@ func (l *lexer) innermost() int {
 func nextLine(l *lexer) stateFn {
 	l.line++
 	l.pos = 0
+	if l.stop != nil && l.line&255 == 0 && l.stop() {
+		return nil
+	}
 	return lexLine
 }
 

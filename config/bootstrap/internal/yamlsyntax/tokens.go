@@ -1,6 +1,7 @@
 package yamlsyntax
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -16,11 +17,24 @@ import (
 type File struct {
 	lines []string
 	toks  []Token
+	stop  func() bool // nil, or says to give up
 }
 
 // Read lexes data.
 func Read(data string) *File {
 	return &File{lines: strings.Split(data, "\n"), toks: Lex(data)}
+}
+
+// ReadContext is Read that gives up once ctx ends, and so do the File's
+// readings: after that their answers mean nothing, and the caller, who
+// no longer wants them, drops them.
+func ReadContext(ctx context.Context, data string) *File {
+	f := &File{lines: strings.Split(data, "\n")}
+	if ctx.Done() != nil {
+		f.stop = func() bool { return ctx.Err() != nil }
+	}
+	f.toks = lex(f.lines, f.stop)
+	return f
 }
 
 // TokenProblem returns the first token-level problem in data, or ok false.

@@ -24,11 +24,14 @@ type walker struct {
 }
 
 // walk follows the block structure. After a conflict it recovers by taking
-// the line as a new block.
-func walk(toks []Token, lines []string, conflict func(clash) bool, opened func(block)) {
+// the line as a new block. It stops early once stop (when not nil) says so.
+func walk(toks []Token, lines []string, stop func() bool, conflict func(clash) bool, opened func(block)) {
 	w := &walker{lines: lines, conflict: conflict, opened: opened}
 	w.reset()
-	for i := 0; i < len(toks); {
+	for i, n := 0, 0; i < len(toks); n++ {
+		if stop != nil && n&1023 == 1023 && stop() {
+			return
+		}
 		t := toks[i]
 		end := i + 1
 		for end < len(toks) && toks[end].Kind >= Dash {
