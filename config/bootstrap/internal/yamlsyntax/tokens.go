@@ -21,9 +21,7 @@ type File struct {
 }
 
 // Read lexes data.
-func Read(data string) *File {
-	return &File{lines: strings.Split(data, "\n"), toks: Lex(data)}
-}
+func Read(data string) *File { return ReadContext(context.Background(), data) }
 
 // ReadContext is Read that gives up once ctx ends, and so do the File's
 // readings: after that their answers mean nothing, and the caller, who
