@@ -147,7 +147,7 @@ func newResult(file string, data []byte) *Result {
 // decoding and the load-time rules. Nothing it returns holds doc's nodes.
 // It reuses the long lists' elements of prev, kept from a version whose
 // tree doc reuses, and keeps this version's in next (either may be nil,
-// or both the same cache).
+// or both the same cache, made for opts.Strict: LoadNext sees to that).
 func decodeTree(ctx context.Context, file string, data []byte, doc *yaml.Node, opts Options, prev, next *elementCache) (*Result, error) {
 	res := newResult(file, data)
 	if doc.Kind == 0 || len(doc.Content) == 0 || isNull(doc.Content[0]) {
@@ -158,7 +158,7 @@ func decodeTree(ctx context.Context, file string, data []byte, doc *yaml.Node, o
 	if ctx.Done() != nil {
 		d.ctx = ctx
 	}
-	if prev != nil && prev.strict == opts.Strict {
+	if prev != nil {
 		d.prevElems = prev.elems
 	}
 	if next != nil {
