@@ -53,7 +53,13 @@ func (r *runner) mark(f string, complete bool) {
 	if complete && r.w.opts.Early > 0 && !due.After(now.Add(r.w.opts.Settle)) {
 		// A rename completed the save, and nothing else pending is still
 		// being written: the consumer's checks may run during the settle.
+		// The quiet timer just armed would hint the same bytes again, and
+		// a consumer would run its checks twice (the second run outlasting
+		// the settle: about 6 ms of each save by rename).
 		r.hintEarly()
+		if r.earlyTimer != nil {
+			r.earlyTimer.Stop()
+		}
 	}
 	wait := due.Sub(now)
 	if r.w.opts.MaxWait > 0 {

@@ -136,3 +136,30 @@ func TestEarlyDefault(t *testing.T) {
 		})
 	}
 }
+
+// A save by rename is hinted once, at its rename: the quiet period that
+// follows brings no second hint of the same bytes before the batch.
+func TestRenameHintedOnce(t *testing.T) {
+	file := plainSetup(t, t.TempDir())
+	h := start(t, []string{file}, nil, Options{Debounce: time.Second, Settle: 300 * time.Millisecond, Early: 20 * time.Millisecond})
+	savePatternNamed(t, "temp file renamed over")(t, file, savedContent)
+	hints := 0
+	for {
+		select {
+		case <-h.w.Early():
+			h.w.TakeEarly()
+			hints++
+			continue
+		case b := <-h.w.Batches():
+			if !slices.Contains(b.Changed, file) {
+				t.Fatalf("batch %+v", b)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no batch within 5s")
+		}
+		break
+	}
+	if hints != 1 {
+		t.Fatalf("%d early hints of one save by rename, want 1", hints)
+	}
+}
