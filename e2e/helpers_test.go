@@ -266,28 +266,36 @@ func (c *envoyContainer) hups(t *testing.T) int {
 
 // hupsSeen counts them once the container's log shows at least want:
 // Docker's log can trail Envoy's admin, which confirms within milliseconds
-// of the restarter's line. It follows the log (docker logs -f) until then,
-// for at most 10 s, and counts the whole log again.
+// of the restarter's line.
 func (c *envoyContainer) hupsSeen(t *testing.T, want int) int {
 	t.Helper()
-	if want > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		pr, pw := io.Pipe()
-		cmd := exec.CommandContext(ctx, "docker", "logs", "-f", c.name)
-		cmd.Stdout, cmd.Stderr = pw, pw
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("docker logs -f %s: %v", c.name, err)
-		}
-		go func() { _ = cmd.Wait(); pw.Close() }()
-		seen := 0
-		for sc := bufio.NewScanner(pr); seen < want && sc.Scan(); {
-			seen += strings.Count(sc.Text(), "got SIGHUP")
-		}
-		cancel()
-		_, _ = io.Copy(io.Discard, pr) // let docker logs end
-	}
+	c.logSeen(t, "got SIGHUP", want, 10*time.Second)
 	return c.hups(t)
+}
+
+// logSeen follows the container's log (docker logs -f) until text has
+// appeared want times, for at most bound; it reports whether it did.
+func (c *envoyContainer) logSeen(t *testing.T, text string, want int, bound time.Duration) bool {
+	t.Helper()
+	if want <= 0 {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	pr, pw := io.Pipe()
+	cmd := exec.CommandContext(ctx, "docker", "logs", "-f", c.name)
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("docker logs -f %s: %v", c.name, err)
+	}
+	go func() { _ = cmd.Wait(); pw.Close() }()
+	seen := 0
+	for sc := bufio.NewScanner(pr); seen < want && sc.Scan(); {
+		seen += strings.Count(sc.Text(), text)
+	}
+	cancel()
+	_, _ = io.Copy(io.Discard, pr) // let docker logs end
+	return seen >= want
 }
 
 // writeFile writes in place, as nano or `vim -c 'set backupcopy=yes'` do:

@@ -86,6 +86,13 @@ func assertConfirmed(t *testing.T, c *envoyContainer, ev map[string]any, epoch i
 	if ev["result"] != "ok" || num(ev, "epoch") != float64(epoch) {
 		t.Fatalf("reload: %v", ev)
 	}
+	// The new epoch is LIVE before its parent stops accepting: it asks the
+	// parent to close its listeners once its own workers run (Envoy's
+	// source/server/server.cc, "closing and draining listeners"), so a
+	// new connection in between may still reach the old epoch.
+	if !c.logSeen(t, "closing and draining listeners", epoch, 5*time.Second) {
+		t.Logf("no parent of epoch %d logged closing its listeners within 5s", epoch)
+	}
 	if got := c.body(t); got != body {
 		t.Fatalf("the listener serves %q, want %q", got, body)
 	}
