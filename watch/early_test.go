@@ -27,26 +27,14 @@ func TestEarlyHintOfAWriteInPlace(t *testing.T) {
 			saved := time.Now()
 			tc.save(t, file, savedContent)
 			var hintedAt time.Time
-			for {
-				select {
-				case <-h.w.Early():
-					files := h.w.TakeEarly()
-					if !slices.Contains(files, file) {
-						t.Fatalf("hinted %v, want %s", files, file)
-					}
-					if data, _ := os.ReadFile(file); string(data) != savedContent {
-						t.Fatalf("hinted while the file holds %q", data)
-					}
-					hintedAt = time.Now()
-					continue
-				case b := <-h.w.Batches():
-					if !slices.Contains(b.Changed, file) {
-						t.Fatalf("batch %+v", b)
-					}
-				case <-time.After(5 * time.Second):
-					t.Fatal("no batch within 5s")
+			for _, hint := range hintsBeforeBatch(t, h, file) {
+				if !slices.Contains(hint.files, file) {
+					t.Fatalf("hinted %v, want %s", hint.files, file)
 				}
-				break
+				if hint.content != savedContent {
+					t.Fatalf("hinted while the file holds %q", hint.content)
+				}
+				hintedAt = hint.at
 			}
 			switch {
 			case hintedAt.IsZero():
@@ -137,28 +125,43 @@ func TestEarlyDefault(t *testing.T) {
 	}
 }
 
+// earlyHint is one hint as a test saw it: the files hinted, when, and
+// what file held then.
+type earlyHint struct {
+	files   []string
+	at      time.Time
+	content string
+}
+
+// hintsBeforeBatch collects the early hints until the batch that brings
+// file, for at most 5 s.
+func hintsBeforeBatch(t *testing.T, h *harness, file string) []earlyHint {
+	t.Helper()
+	var hints []earlyHint
+	for {
+		select {
+		case <-h.w.Early():
+			files := h.w.TakeEarly()
+			data, _ := os.ReadFile(file)
+			hints = append(hints, earlyHint{files: files, at: time.Now(), content: string(data)})
+		case b := <-h.w.Batches():
+			if !slices.Contains(b.Changed, file) {
+				t.Fatalf("batch %+v", b)
+			}
+			return hints
+		case <-time.After(5 * time.Second):
+			t.Fatal("no batch within 5s")
+		}
+	}
+}
+
 // A save by rename is hinted once, at its rename: the quiet period that
 // follows brings no second hint of the same bytes before the batch.
 func TestRenameHintedOnce(t *testing.T) {
 	file := plainSetup(t, t.TempDir())
 	h := start(t, []string{file}, nil, Options{Debounce: time.Second, Settle: 300 * time.Millisecond, Early: 20 * time.Millisecond})
 	savePatternNamed(t, "temp file renamed over")(t, file, savedContent)
-	hints := 0
-	for {
-		select {
-		case <-h.w.Early():
-			h.w.TakeEarly()
-			hints++
-			continue
-		case b := <-h.w.Batches():
-			if !slices.Contains(b.Changed, file) {
-				t.Fatalf("batch %+v", b)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("no batch within 5s")
-		}
-		break
-	}
+	hints := len(hintsBeforeBatch(t, h, file))
 	if hints != 1 {
 		t.Fatalf("%d early hints of one save by rename, want 1", hints)
 	}
